@@ -1,0 +1,42 @@
+# caring-societies: `make all` runs the main job, `make test` the whole test suite.
+# Both create a local virtual environment (.venv) and install what they need first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Reinstall when the dependency list changes, never otherwise.
+STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,pathlib;print(hashlib.sha256(pathlib.Path('pyproject.toml').read_bytes()).hexdigest()[:12])")
+
+.PHONY: all test install fetch build info sources clean
+
+all: install
+	$(BIN)/python -m analysis run
+
+test: install
+	$(BIN)/python -m analysis fetch --quiet
+	$(BIN)/python -m analysis build --quiet
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+fetch: install
+	$(BIN)/python -m analysis fetch
+
+build: install
+	$(BIN)/python -m analysis build
+
+info: install
+	$(BIN)/python -m analysis info
+
+sources: install
+	$(BIN)/python -m analysis sources
+
+clean:
+	rm -rf data/processed/*.parquet data/processed/*.json reports

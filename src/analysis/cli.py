@@ -1,0 +1,131 @@
+"""Command line: ``python -m analysis <command>`` (installed as ``caring-societies``).
+
+The main job is ``run``: fetch -> build -> report -> notebooks. Each step lives in its own module;
+this file only parses arguments and wires the steps together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import AnalysisError
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from .fetch import fetch_all
+
+    report = fetch_all(mirror=args.mirror, download=not args.no_download, progress=not args.quiet)
+    print(report.summary())
+    return 0
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    from .fetch import sources_table
+
+    print(sources_table(mirror=args.mirror))
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_store
+
+    report = build_store(force=args.force, progress=not args.quiet)
+    print(report.summary())
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .store import store_info
+
+    print(store_info())
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_reports
+
+    print(build_reports(force=args.force).summary())
+    return 0
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import run_notebooks
+
+    print(run_notebooks(inplace=args.inplace, export_html=not args.no_html).summary())
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """The main job. Steps that are not part of the package yet are skipped with a note."""
+    import importlib.util
+
+    steps = [("fetch", _cmd_fetch), ("build", _cmd_build), ("report", _cmd_report), ("notebooks", _cmd_notebooks)]
+    for name, func in steps:
+        module = {"fetch": "fetch", "build": "build", "report": "report", "notebooks": "notebooks"}[name]
+        if importlib.util.find_spec(f"analysis.{module}") is None:
+            print(f"[{name}] not available in this version; skipped")
+            continue
+        start = time.perf_counter()
+        print(f"[{name}]")
+        func(args)
+        print(f"[{name}] done in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def mirror_opt(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--mirror", type=Path, default=None,
+                       help="local mirror of the pinned files (default: $ANALYSIS_DATA_MIRROR or ../shared/data)")
+
+    p = sub.add_parser("fetch", help="obtain every pinned input into data/raw/ and verify its sha256")
+    mirror_opt(p)
+    p.add_argument("--no-download", action="store_true", help="use the mirror only; never download")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("sources", help="list the sources with licence, vintage and status")
+    mirror_opt(p)
+    p.set_defaults(func=_cmd_sources)
+
+    p = sub.add_parser("build", help="parse, validate and write the indicator store in data/processed/")
+    p.add_argument("--force", action="store_true", help="rebuild even when inputs are unchanged")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("info", help="what is in the store: indicators x countries x years, coverage")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("report", help="export all charts, the chart pack and the country profiles into reports/")
+    p.add_argument("--force", action="store_true", help="rebuild even when the store is unchanged")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("notebooks", help="execute the notebooks and export them as HTML into reports/notebooks/")
+    p.add_argument("--inplace", action="store_true", help="save the executed notebooks over the committed ones")
+    p.add_argument("--no-html", action="store_true", help="do not export HTML")
+    p.set_defaults(func=_cmd_notebooks)
+
+    p = sub.add_parser("run", help="the main job: fetch, build, report, notebooks")
+    mirror_opt(p)
+    p.add_argument("--no-download", action="store_true", help="use the mirror only; never download")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--force", action="store_true", help="redo every step even when inputs are unchanged")
+    p.set_defaults(func=_cmd_run, inplace=False, no_html=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AnalysisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; outputs written so far were replaced atomically, nothing is half-written", file=sys.stderr)
+        return 130
