@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # Reinstall when the dependency list changes, never otherwise.
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,pathlib;print(hashlib.sha256(pathlib.Path('pyproject.toml').read_bytes()).hexdigest()[:12])")
 
-.PHONY: all test install fetch build info sources clean
+.PHONY: all test install fetch build info sources notebooks bench bench-smoke clean
 
 all: install
 	$(BIN)/python -m analysis run
@@ -37,6 +37,19 @@ info: install
 
 sources: install
 	$(BIN)/python -m analysis sources
+
+# After a data refresh: re-execute the notebooks over the committed copies (outputs then match the
+# store, as nbval in `make test` checks) and export HTML to reports/notebooks/. Skips unchanged ones.
+notebooks: install
+	$(BIN)/python -m analysis notebooks --inplace
+
+# Benchmarks (benchmarks/README.md): the full run rewrites benchmarks/RESULTS.md; the smoke run is a
+# quick check that the script works (one run per figure), written to benchmarks/_work/.
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+bench-smoke: install
+	$(BIN)/python benchmarks/run.py --quick --results benchmarks/_work/RESULTS-smoke.md
 
 clean:
 	rm -rf data/processed/*.parquet data/processed/*.json reports

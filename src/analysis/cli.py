@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     except AnalysisError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into e.g. `head`: the reader went away, which is not an error of ours.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted; outputs written so far were replaced atomically, nothing is half-written", file=sys.stderr)
         return 130

@@ -13,12 +13,13 @@ from functools import cached_property
 from pathlib import Path
 
 from . import paths
+from .errors import AnalysisError
 
 RAW_GITHUB = "https://raw.githubusercontent.com/"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class RegistryError(ValueError):
+class RegistryError(AnalysisError, ValueError):
     """The registry file itself is malformed."""
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of caring-societies: ``python benchmarks/run.py`` writes ``benchmarks/RESULTS.md``."""

@@ -1,0 +1,747 @@
+"""Benchmarks of the whole job: how fast it runs, what it costs, and how it grows.
+
+    .venv/bin/python benchmarks/run.py              # full run (make bench), writes benchmarks/RESULTS.md
+    .venv/bin/python benchmarks/run.py --quick      # one run per figure, small growth (make bench-smoke)
+
+Every figure is the median of ``--repeat`` runs (default 5) after one unrecorded warm-up run, each
+in a fresh child process (benchmarks/child.py) so that memory can be measured per step. The work
+happens in a clean copy of the repository under ``benchmarks/_work/`` (gitignored): the working tree
+the script is run from is never touched. See benchmarks/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(REPO) not in sys.path:  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import growth  # noqa: E402
+from benchmarks.procs import Measured, memory_total_mb, run_measured  # noqa: E402
+from benchmarks.workspace import clean_checkout, load_average, machine_description  # noqa: E402
+
+CHILD = HERE / "child.py"
+STEPS = ("fetch", "build", "floor", "panel", "report", "notebooks", "main-job", "growth")
+GROWTH_MODES = ("economies", "indicators", "both")
+FINDINGS_START = "<!-- findings:start (hand-written; kept when the script rewrites this file) -->"
+FINDINGS_END = "<!-- findings:end -->"
+
+# Targets from the benchmark issue.
+TARGET_BUILD_RATIO = 3.0
+TARGET_PANEL_SECONDS = 0.050
+TARGET_NOTEBOOK_RATIO = 2.0
+TARGET_SECOND_RUN_SECONDS = 5.0
+TARGET_PEAK_MB = 1.5 * 1024
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    if seconds < 120:
+        return f"{seconds:.2f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def fmt_mb(mb: float | None) -> str:
+    if mb is None:
+        return "–"
+    return f"{mb / 1024:.2f} GB" if mb >= 1024 else f"{mb:.0f} MB"
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: Sequence[float]) -> str:
+    """``median (min–max, n runs)`` for a table cell."""
+    if len(values) == 1:
+        return f"{fmt_s(values[0])} (1 run)"
+    return f"{fmt_s(median(values))} ({fmt_s(min(values))}–{fmt_s(max(values))}, {len(values)} runs)"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass
+class Section:
+    """One part of RESULTS.md: measured figures, or why there are none."""
+
+    title: str
+    status: str = "measured"  # measured | skipped | not yet measurable | failed
+    reason: str = ""
+    lines: list[str] = field(default_factory=list)
+
+    def render(self) -> list[str]:
+        out = [f"### {self.title}", ""]
+        if self.status != "measured":
+            out += [f"**{self.status}**: {self.reason}", ""]
+        if self.lines:
+            out += self.lines + [""]
+        return out
+
+
+@dataclass
+class Target:
+    name: str
+    target: str
+    measured: str
+    met: bool | None  # None: not measured
+
+    def row(self) -> list[str]:
+        verdict = {True: "met", False: "**missed**", None: "not measured"}[self.met]
+        return [self.name, self.target, self.measured, verdict]
+
+
+@dataclass
+class Bench:
+    """Options and state shared by the steps."""
+
+    args: argparse.Namespace
+    root: Path                       # the project root being measured
+    src: Path                        # the package source used by every child
+    mirror: Path
+    work: Path
+    python: str
+    sections: dict[str, Section] = field(default_factory=dict)
+    targets: list[Target] = field(default_factory=list)
+    figures: dict[str, object] = field(default_factory=dict)
+    profiles: list[tuple[str, str]] = field(default_factory=list)
+    findings: str = ""
+    log: Callable[[str], None] = print
+
+    @property
+    def repeat(self) -> int:
+        return self.args.repeat
+
+    @property
+    def warmup(self) -> bool:
+        return not self.args.quick
+
+    def env(self, root: Path | None = None, src: Path | None = None) -> dict[str, str]:
+        return {"ANALYSIS_PROJECT_ROOT": str(root or self.root), "PYTHONPATH": str(src or self.src),
+                "ANALYSIS_DATA_MIRROR": str(self.mirror), "PYTHONHASHSEED": "0"}
+
+    def child(self, task: str, options: dict | None = None, *, root: Path | None = None,
+              src: Path | None = None) -> Measured:
+        argv = [self.python, str(CHILD), task] + ([json.dumps(options)] if options else [])
+        return self.run(argv, root=root, src=src)
+
+    def run(self, argv: Sequence[str], *, root: Path | None = None, src: Path | None = None,
+            cwd: Path | None = None) -> Measured:
+        return run_measured(argv, env=self.env(root, src), cwd=cwd or (root or self.root),
+                            timeout=self.args.timeout, memory_limit_mb=self.args.memory_limit_mb)
+
+    def repeated(self, label: str, make: Callable[[], Measured], repeat: int | None = None,
+                 warmup: bool | None = None) -> list[Measured]:
+        """Warm-up (unrecorded) then ``repeat`` recorded runs; stops at the first failure (raised)."""
+        repeat = self.repeat if repeat is None else repeat
+        if self.warmup if warmup is None else warmup:
+            self.log(f"  {label}: warm-up")
+            _check(label, make())
+        runs = []
+        for i in range(repeat):
+            m = _check(label, make())
+            self.log(f"  {label}: run {i + 1}/{repeat}: {fmt_s(m.result.get('seconds', m.wall))}")
+            runs.append(m)
+        return runs
+
+    def has_module(self, name: str) -> bool:
+        return (self.src / "analysis" / f"{name}.py").is_file()
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+def _check(label: str, m: Measured) -> Measured:
+    if not m.ok:
+        raise StepFailed(f"{label}: {m.failure()}")
+    return m
+
+
+def _median_run(runs: Sequence[Measured], key: str = "seconds") -> Measured:
+    ordered = sorted(runs, key=lambda m: m.result.get(key, m.wall))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def _peak(runs: Sequence[Measured]) -> tuple[float, float | None]:
+    """Largest ru_maxrss and largest sampled tree RSS over the runs."""
+    trees = [m.tree_peak_mb for m in runs if m.tree_peak_mb is not None]
+    return max(m.maxrss_mb for m in runs), (max(trees) if trees else None)
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+def _raw_state(raw: Path) -> dict[str, tuple[int, int, int]]:
+    return {p.relative_to(raw).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino, p.stat().st_size)
+            for p in raw.rglob("*") if p.is_file()}
+
+
+def step_fetch(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["fetch"])
+    raw = b.root / "data" / "raw"
+    cli = [b.python, "-m", "analysis", "fetch", "--no-download", "--quiet"]
+    before = _raw_state(raw)
+    changed_inputs: set[str] = set()
+    state_rewritten = False
+
+    def probe(make: Callable[[], Measured]) -> Callable[[], Measured]:
+        def run() -> Measured:
+            nonlocal state_rewritten
+            start = _raw_state(raw)
+            m = make()
+            after = _raw_state(raw)
+            for name in set(start) | set(after):
+                if start.get(name) != after.get(name):
+                    if name.startswith(".") or "/." in name:
+                        state_rewritten = True
+                    else:
+                        changed_inputs.add(name)
+            return m
+        return run
+
+    in_process = b.repeated("fetch (in-process)", probe(lambda: b.child("fetch")))
+    whole = b.repeated("fetch (CLI)", probe(lambda: b.run(cli)), warmup=False)
+    copied = sum(m.result.get("copied", 0) + m.result.get("downloaded", 0) for m in in_process)
+    total = in_process[0].result.get("total")
+    b.figures["fetch_noop"] = median([m.result["seconds"] for m in in_process])
+    sec.lines += table(["figure", "median (min–max, runs)"], [
+        ["`fetch_all()` with every file already valid (in-process)", spread([m.result["seconds"] for m in in_process])],
+        ["`python -m analysis fetch` (whole process: start, imports, check)", spread([m.wall for m in whole])],
+    ])
+    noop = copied == 0 and not changed_inputs
+    sec.lines += ["", f"{total} pinned files; files copied or downloaded during these runs: {copied}; "
+                  f"files in data/raw/ whose mtime, inode or size changed: {len(changed_inputs)}"
+                  + (f" ({', '.join(sorted(changed_inputs)[:5])})" if changed_inputs else "")
+                  + f"; fetch's own state file rewritten: {'yes' if state_rewritten else 'no'}."]
+    b.targets.append(Target("fetch with valid data/raw/ is a no-op", "0 files touched",
+                            f"{len(changed_inputs)} files touched, {copied} copied", noop))
+    del before
+    return sec
+
+
+def step_build(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["build"])
+    runs = b.repeated("build --force", lambda: b.child("build", {"force": True}))
+    seconds = [m.result["seconds"] for m in runs]
+    skip = b.repeated("build (unchanged inputs)", lambda: b.child("build", {"force": False, "phases": False}),
+                      warmup=False)
+    mid = _median_run(runs)
+    maxrss, tree = _peak(runs)
+    b.figures["build"] = median(seconds)
+    b.figures["build_peak_mb"] = max(maxrss, tree or 0)
+    r = mid.result
+    sec.lines += table(["figure", "median (min–max, runs)"], [
+        ["`build_store(force=True)` (in-process)", spread(seconds)],
+        ["whole process (python start, imports, build)", spread([m.wall for m in runs])],
+        ["`build_store()` with inputs unchanged (hash check, skip)", spread([m.result["seconds"] for m in skip])],
+        ["peak resident memory (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+    ])
+    sec.lines += ["", f"Store: {r['rows']:,} rows, {r['indicators']} indicators, {r['economies']} economies, "
+                  f"{r['files_read']} files read.", "", "Where the time goes (the median run; memory is the "
+                  "process's high-water mark when the phase ended):", ""]
+    sec.lines += table(["phase", "time", "share", "memory high-water"], [
+        [("&nbsp;&nbsp;&nbsp;&nbsp;" if p["level"] else "") + p["phase"], fmt_s(p["seconds"]),
+         f"{100 * p['seconds'] / r['seconds']:.0f} %", fmt_mb(p["hwm_mb"])] for p in r["phases"]])
+    b.figures["build_phases"] = r["phases"]
+    b.targets.append(Target("peak memory of the build", "≤ 1.5 GB", fmt_mb(b.figures["build_peak_mb"]),
+                            b.figures["build_peak_mb"] <= TARGET_PEAK_MB))
+    return sec
+
+
+def step_floor(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["floor"])
+    runs = b.repeated("floor", lambda: b.child("floor"))
+    seconds = [m.result["seconds"] for m in runs]
+    r = runs[0].result
+    b.figures["floor"] = median(seconds)
+    sec.lines += table(["figure", "median (min–max, runs)"], [
+        ["`pyarrow.csv.read_csv` of every input (in-process)", spread(seconds)]])
+    sec.lines += ["", f"{r['files']} files, {r['rows']:,} rows, {r['bytes'] / 1e6:.1f} MB (the files the build "
+                  "reads, and the ASEAN members table); World Bank API files skip their 4 preamble lines; no "
+                  "validation, no reshaping, no writes."]
+    build = b.figures.get("build")
+    if build is not None:
+        ratio = build / b.figures["floor"]
+        b.figures["build_ratio"] = ratio
+        sec.lines += ["", f"**build / floor = {fmt_s(build)} / {fmt_s(b.figures['floor'])} = {ratio:.1f}×** "
+                      f"(target ≤ {TARGET_BUILD_RATIO:g}×)."]
+        b.targets.append(Target("build / floor", f"≤ {TARGET_BUILD_RATIO:g}×", f"{ratio:.1f}×",
+                                ratio <= TARGET_BUILD_RATIO))
+    return sec
+
+
+def step_panel(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["panel"])
+    n = max(20, b.repeat) if not b.args.quick else 5
+    warm = b.child("panel", {"n": n, "indicators": 10, "countries": "FOCUS"})
+    _check("panel", warm)
+    cold = b.repeated("panel (fresh process)", lambda: b.child("panel", {"n": 1}), warmup=b.warmup)
+    r = warm.result
+    b.figures["panel"] = r["panel_median"]
+    sec.lines += table(["figure", "median (min–max, runs)"], [
+        ["`panel(10 indicators, \"FOCUS\")`, warm (same process, after a first call)", spread(r["panel_samples"])],
+        ["`load(10 indicators, \"FOCUS\")` (long form), warm", spread(r["load_samples"])],
+        ["first `panel` call in a fresh process (opens the parquet file)",
+         spread([m.result["first_seconds"] for m in cold])],
+        ["`import analysis.api` in a fresh process", spread([m.result["import_seconds"] for m in cold])],
+        ["whole fresh process (python start, import, first call, exit)", spread([m.wall for m in cold])],
+    ])
+    sec.lines += ["", f"Indicators: {', '.join(r['indicators'])}; panel shape {r['panel_shape'][0]} "
+                  f"(country, year) rows × {r['panel_shape'][1]} columns for {r['countries']} countries; "
+                  f"long form {r['load_rows']:,} rows."]
+    b.targets.append(Target("panel load (warm, in-process)", "≤ 50 ms", fmt_s(r["panel_median"]),
+                            r["panel_median"] <= TARGET_PANEL_SECONDS))
+    return sec
+
+
+def step_report(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["report"])
+    if not b.has_module("report"):
+        sec.status, sec.reason = "not yet measurable", "`analysis.report` does not exist in the measured code."
+        return sec
+    runs = b.repeated("report --force", lambda: b.child("report"))
+    seconds = [m.result["seconds"] for m in runs]
+    maxrss, tree = _peak(runs)
+    r = runs[0].result
+    b.figures["report"] = median(seconds)
+    kinds = ", ".join(f"{n} {ext.upper()}" for ext, n in sorted(r["figures_by_type"].items()))
+    sec.lines += table(["figure", "median (min–max, runs)"], [
+        ["`build_reports(force=True)` (in-process)", spread(seconds)],
+        ["whole process", spread([m.wall for m in runs])],
+        ["peak resident memory (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+    ])
+    sec.lines += ["", f"Files in reports/figures/: {kinds or 'none'}; country profiles: {r['profiles']}."]
+    return sec
+
+
+def step_notebooks(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["notebooks"])
+    nb_dir = b.root / "notebooks"
+    if not b.has_module("notebooks") or not list(nb_dir.glob("[0-9][0-9]_*.ipynb")):
+        sec.status, sec.reason = "not yet measurable", "no notebooks (`notebooks/NN_*.ipynb`) in the measured code."
+        return sec
+    runs = b.repeated("notebooks", lambda: b.child("notebooks"))
+    failed = [m.result["failed"] for m in runs if m.result.get("failed")]
+    count = runs[0].result["executions"]
+    floor_dir = b.work / "notebook-floor"
+    floor = b.repeated("notebook floor", lambda: b.child("notebooks_floor", {"dir": str(floor_dir), "count": count}))
+    suite_s = [m.result["seconds"] for m in runs]
+    floor_s = [m.result["seconds"] for m in floor]
+    ratio = median(suite_s) / median(floor_s)
+    maxrss, tree = _peak(runs)
+    b.figures.update(notebooks=median(suite_s), notebook_floor=median(floor_s), notebook_ratio=ratio)
+    sec.lines += table(["figure", "median (min–max, runs)"], [
+        [f"`run_notebooks(force=True)`: {count} executions (notebooks and per-country profiles), HTML export",
+         spread(suite_s)],
+        [f"floor: {count} notebooks that only start a kernel and `import analysis, analysis.api`", spread(floor_s)],
+        ["peak resident memory of the suite (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+    ])
+    slowest = sorted(_median_run(runs).result.get("per_notebook", {}).items(), key=lambda kv: -kv[1])[:8]
+    sec.lines += ["", f"**suite / floor = {ratio:.1f}×** (target ≤ {TARGET_NOTEBOOK_RATIO:g}×). Slowest "
+                  "executions (median run): " + ", ".join(f"{n} {fmt_s(s)}" for n, s in slowest) + "."]
+    if failed:
+        sec.lines += ["", f"Failures reported by the runner: {failed[0]}"]
+    b.targets.append(Target("notebook suite / floor", f"≤ {TARGET_NOTEBOOK_RATIO:g}×", f"{ratio:.1f}×",
+                            ratio <= TARGET_NOTEBOOK_RATIO and not failed))
+    return sec
+
+
+def _outputs_state(root: Path) -> dict[str, tuple[int, int]]:
+    state = {}
+    for base in (root / "data" / "processed", root / "reports"):
+        for p in base.rglob("*") if base.is_dir() else []:
+            if p.is_file():
+                state[p.relative_to(root).as_posix()] = (p.stat().st_mtime_ns, p.stat().st_size)
+    return state
+
+
+def step_main_job(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["main-job"])
+    clone_dir = b.work / "main-job"
+    argv = [b.python, "-m", "analysis", "run", "--no-download", "--quiet"]
+    described = []
+
+    def clean_run() -> Measured:
+        checkout = clean_checkout(b.args.repo, clone_dir)
+        described.append(checkout.describe())
+        return b.run(argv, root=checkout.root, src=checkout.root / "src")
+
+    clean = b.repeated("main job (clean checkout)", clean_run, repeat=b.args.main_repeat)
+    before = _outputs_state(clone_dir)
+    second = b.repeated("main job (second run)", lambda: b.run(argv, root=clone_dir, src=clone_dir / "src"),
+                        warmup=False)
+    rewritten = sorted(k for k, v in _outputs_state(clone_dir).items() if before.get(k) != v)
+    maxrss, tree = _peak(clean)
+    peak = max(maxrss, tree or 0)
+    b.figures.update(main_clean=median([m.wall for m in clean]), main_second=median([m.wall for m in second]),
+                     main_peak_mb=peak)
+    step_times = _step_times(_median_run(clean, key="wall").stdout)
+    sec.lines += table(["figure", "median (min–max, runs)"], [
+        ["clean checkout: fetch from the mirror, build, report, notebooks (wall)", spread([m.wall for m in clean])],
+        ["second run with nothing changed (wall)", spread([m.wall for m in second])],
+        ["peak resident memory, clean run (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+    ])
+    if step_times:
+        sec.lines += ["", "Steps of the median clean run, as the job reports them: "
+                      + ", ".join(f"{k} {v}" for k, v in step_times.items()) + "."]
+    sec.lines += ["", f"Checkout: {described[-1]}; dependencies: the existing virtual environment; data mirror "
+                  "given by `ANALYSIS_DATA_MIRROR`.", "",
+                  f"Outputs in data/processed/ and reports/ rewritten by the second runs: {len(rewritten)}"
+                  + (f" ({', '.join(rewritten[:5])}{' …' if len(rewritten) > 5 else ''})" if rewritten else "") + "."]
+    b.targets.append(Target("second run with nothing changed", "≤ 5 s", fmt_s(b.figures["main_second"]),
+                            b.figures["main_second"] <= TARGET_SECOND_RUN_SECONDS))
+    b.targets.append(Target("peak memory of the main job", "≤ 1.5 GB", fmt_mb(peak), peak <= TARGET_PEAK_MB))
+    return sec
+
+
+def _step_times(stdout: str) -> dict[str, str]:
+    """``[build] done in 3.1 s`` lines of ``python -m analysis run``."""
+    out = {}
+    for line in stdout.splitlines():
+        if line.startswith("[") and "] done in " in line:
+            name, _, rest = line[1:].partition("] done in ")
+            out[name] = rest.strip()
+    return out
+
+
+# ----------------------------------------------------------------------------- growth
+
+
+def growth_plan(factors: Sequence[int], modes: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(mode, economy factor, indicator factor), baseline first, then each mode by growing factor."""
+    plan = [("baseline", 1, 1)]
+    for mode in modes:
+        for f in sorted(set(factors)):
+            if f <= 1:
+                continue
+            k, m = {"economies": (f, 1), "indicators": (1, f), "both": (f, f)}[mode]
+            plan.append((mode, k, m))
+    return plan
+
+
+def step_growth(b: Bench) -> Section:
+    sec = Section(STEP_TITLES["growth"])
+    clones = growth.make_clones(b.root)
+    points = []
+    stopped: set[str] = set()
+    for mode, k, m in growth_plan(b.args.growth_factors, b.args.growth_modes):
+        label = f"economies ×{k}, indicators ×{m}"
+        if mode in stopped:
+            points.append({"mode": mode, "label": label, "status": "not run: a smaller scale passed the memory limit"})
+            continue
+        dest = b.work / "growth" / f"e{k}-i{m}"
+        predicted = _predicted_peak_mb(points, k, m)
+        if predicted is not None and b.args.memory_limit_mb and predicted > b.args.memory_limit_mb:
+            points.append({"mode": mode, "label": label, "status": (
+                f"not run: predicted peak {fmt_mb(predicted)} (memory per input row of the smaller scales) "
+                f"is above the {fmt_mb(b.args.memory_limit_mb)} limit")})
+            continue
+        b.log(f"  growth: generating {label}")
+        t = time.perf_counter()
+        project = growth.make_scaled_project(b.root, dest, economy_factor=k, indicator_factor=m, clones=clones)
+        generated = time.perf_counter() - t
+        point = {"mode": mode, "label": label, "k": k, "m": m, "rows_in": project.input_rows,
+                 "bytes_in": project.input_bytes, "files": project.input_files, "indicators": project.indicators,
+                 "generate_s": generated, "m49_above_999": project.m49_above_999}
+        try:
+            runs = b.repeated(f"growth {label}", lambda: b.child("build", {"force": True}, root=dest),
+                              repeat=b.args.growth_repeat, warmup=False)
+        except StepFailed as exc:
+            point["status"] = str(exc)
+            if "memory" in str(exc):
+                stopped.update({mode, "both"})
+        else:
+            mid = _median_run(runs)
+            maxrss, tree = _peak(runs)
+            point.update(status="ok", seconds=median([r.result["seconds"] for r in runs]),
+                         runs=len(runs), rows_out=mid.result["rows"], economies=mid.result["economies"],
+                         maxrss_mb=maxrss, tree_mb=tree, phases=mid.result["phases"])
+        points.append(point)
+        if not b.args.keep_work:
+            shutil.rmtree(dest, ignore_errors=True)
+    b.figures["growth"] = points
+    sec.lines += _growth_lines(points, b)
+    return sec
+
+
+def _predicted_peak_mb(points: list[dict], k: int, m: int) -> float | None:
+    """Peak memory of scale (k, m) extrapolated from the measured scales (None before two exist).
+
+    Input rows grow about k*m times the baseline's; memory is fitted as a line in input rows.
+    Used to leave out a scale that would exhaust a shared machine rather than start it and stop it.
+    """
+    ok = [p for p in points if p.get("status") == "ok"]
+    base = next((p for p in ok if p["mode"] == "baseline"), None)
+    if base is None:
+        return None
+    rows = base["rows_in"] * k * m
+    if len(ok) < 2:
+        return base["maxrss_mb"] * k * m
+    fit = growth.linear_fit([p["rows_in"] for p in ok], [p["maxrss_mb"] for p in ok])
+    return fit.intercept + fit.slope * rows
+
+
+def _growth_lines(points: list[dict], b: Bench) -> list[str]:
+    ok = [p for p in points if p.get("status") == "ok"]
+    base = next((p for p in ok if p["mode"] == "baseline"), None)
+    lines = ["Inputs generated by benchmarks/growth.py in a temporary project under benchmarks/_work/ (never "
+             "committed): every economy's rows repeated for synthetic economies, every selected file registered "
+             "again under a new id with every indicator repeated on it; sha256 pins recomputed. Build: "
+             f"`build_store(force=True)` in a child process, median of {b.args.growth_repeat} run(s).", ""]
+    rows = []
+    for p in points:
+        if p.get("status") != "ok":
+            rows.append([p["label"], p.get("rows_in", "–"), "–", "–", "–", "–", "–", p["status"]])
+            continue
+        us = 1e6 * p["seconds"] / p["rows_in"]
+        rel = f"{us / (1e6 * base['seconds'] / base['rows_in']):.2f}" if base else "–"
+        rows.append([p["label"], f"{p['rows_in']:,}", f"{p['rows_out']:,}", fmt_s(p["seconds"]), f"{us:.2f}", rel,
+                     f"{fmt_mb(p['maxrss_mb'])} / {fmt_mb(p['tree_mb'])}",
+                     f"{p['indicators']} indicators, {p['economies']} economies with data"])
+    lines += table(["scale", "input rows", "stored rows", "build", "µs / input row", "vs baseline",
+                    "peak memory (maxrss / tree)", "store"], rows)
+    if len(ok) >= 2:
+        fit_t = growth.linear_fit([p["rows_in"] for p in ok], [p["seconds"] for p in ok])
+        fit_m = growth.linear_fit([p["rows_in"] for p in ok], [p["maxrss_mb"] for p in ok])
+        b.figures["growth_fit"] = {"slope_us_per_row": fit_t.slope * 1e6, "intercept_s": fit_t.intercept,
+                                   "r2": fit_t.r2, "mb_per_million_rows": fit_m.slope * 1e6, "mem_r2": fit_m.r2}
+        lines += ["", f"**Linearity**: least-squares line over the {fit_t.n} scales: build time = "
+                  f"{fit_t.intercept:.2f} s + {fit_t.slope * 1e6:.2f} µs × input rows, R² = {fit_t.r2:.4f}; "
+                  f"peak memory = {fit_m.intercept:.0f} MB + {fit_m.slope * 1e6:.0f} MB per million input rows, "
+                  f"R² = {fit_m.r2:.4f}. A constant µs / input row (the 'vs baseline' column near 1) means the "
+                  "build grows linearly with its inputs."]
+    if any(p.get("m49_above_999") for p in ok):
+        lines += ["", "Note: from 4× economies the 660 unused M49 numbers run out, so some synthetic economies "
+                  "get M49 numbers above 999 (the countries schema declares 1–999; the build does not enforce "
+                  "it on that table)."]
+    biggest = max(ok, key=lambda p: p["rows_in"]) if ok else None
+    if biggest and biggest is not base and base:
+        lines += ["", f"Phases at the largest scale ({biggest['label']}) against the baseline:", ""]
+        base_ph = {p["phase"]: p["seconds"] for p in base["phases"]}
+        lines += table(["phase", "baseline", biggest["label"], "ratio"], [
+            [("&nbsp;&nbsp;&nbsp;&nbsp;" if p["level"] else "") + p["phase"], fmt_s(base_ph.get(p["phase"])),
+             fmt_s(p["seconds"]),
+             f"{p['seconds'] / base_ph[p['phase']]:.1f}×" if base_ph.get(p["phase"]) else "–"]
+            for p in biggest["phases"]])
+        lines += ["", f"(input rows ratio {biggest['rows_in'] / base['rows_in']:.1f}×)"]
+    return lines
+
+
+# ----------------------------------------------------------------------------- profiles
+
+
+def profile_build(b: Bench) -> None:
+    """pyinstrument text profile of one forced build, kept when the build target is missed."""
+    if importlib.util.find_spec("pyinstrument") is None:
+        b.profiles.append(("build", "pyinstrument is not installed (dev extra); no profile taken."))
+        return
+    out = b.work / "profile-build.txt"
+    argv = [b.python, "-m", "pyinstrument", "--renderer", "text", "--outfile", str(out), "--show", "*/analysis/*",
+            str(CHILD), "build", json.dumps({"force": True, "phases": False})]
+    m = b.run(argv)
+    if m.ok and out.is_file():
+        text = out.read_text()
+        b.profiles.append(("build --force", _trim_profile(text, b.root)))
+    else:
+        b.profiles.append(("build --force", f"profiling failed: {m.failure()}"))
+
+
+def _trim_profile(text: str, root: Path, lines: int = 60) -> str:
+    """The top of a pyinstrument tree, with machine paths removed."""
+    kept = [line for line in text.splitlines() if line.strip()][:lines]
+    return "\n".join(kept).replace(str(root) + "/", "").replace(str(REPO) + "/", "").replace(sys.prefix, "<venv>")
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def _previous_findings(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    start, end = text.find(FINDINGS_START), text.find(FINDINGS_END)
+    if start < 0 or end < start:
+        return ""
+    return text[start + len(FINDINGS_START):end].strip("\n")
+
+
+SECTION_ORDER = (("fetch", "fetch"), ("build", "build"), ("floor", "floor"), ("panel", "panel"),
+                 ("report", "report"), ("notebooks", "notebooks"), ("main-job", "main-job"))
+
+
+def render(b: Bench, machine: dict[str, str], elapsed: float) -> str:
+    mode = "quick (smoke) run: 1 run per figure, small growth factors" if b.args.quick else \
+        f"median of {b.repeat} runs after one warm-up run"
+    out = ["# Benchmark results", "",
+           "Written by `benchmarks/run.py` (`make bench`); see benchmarks/README.md for what each figure means. "
+           "Only the Findings section is hand-written and kept when the script rewrites this file.", "",
+           f"Mode: {mode}. The whole benchmark took {fmt_s(elapsed)}.", "", "## Machine", ""]
+    out += table(["", ""], list(machine.items()))
+    out += ["", "## Targets", ""]
+    out += table(["target", "goal", "measured", "verdict"], [t.row() for t in b.targets] or [["–", "–", "–", "–"]])
+    out += ["", "## Figures", ""]
+    for key, _ in SECTION_ORDER:
+        out += b.sections[key].render()
+    out += ["## Growth", ""]
+    gs = b.sections["growth"]
+    out += gs.render()[2:]
+    out += ["## Profiles", ""]
+    if b.profiles:
+        for name, text in b.profiles:
+            out += [f"pyinstrument, {name} (top of the call tree; only frames in `analysis`):", "", "```", text, "```", ""]
+    else:
+        out += ["No target that a profile could explain was missed in this run (or profiling was off).", ""]
+    out += ["## Findings", "", FINDINGS_START, b.findings or "(none recorded yet)", FINDINGS_END, ""]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 1 run per figure, no warm-up, growth factor 2 only")
+    p.add_argument("--repeat", type=int, default=None, help="recorded runs per figure (default 5; 1 with --quick)")
+    p.add_argument("--main-repeat", type=int, default=None,
+                   help="recorded clean-checkout runs of the main job (default: --repeat)")
+    p.add_argument("--growth-factors", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                   help="comma-separated scale factors (default 2,4,8; 2 with --quick)")
+    p.add_argument("--growth-modes", type=lambda s: s.split(","), default=None,
+                   help=f"which inputs grow: {', '.join(GROWTH_MODES)} (default: all; both with --quick)")
+    p.add_argument("--growth-repeat", type=int, default=None, help="builds per growth scale (default 3; 1 with --quick)")
+    p.add_argument("--skip", type=lambda s: [x for x in s.split(",") if x], default=[],
+                   help=f"steps to leave out: {', '.join(STEPS)}")
+    p.add_argument("--root", type=Path, default=None,
+                   help="measure this project root as it is (default: a clean checkout of --repo, fetched)")
+    p.add_argument("--src", type=Path, default=None, help="package source for --root (default: <root>/src or the repo's)")
+    p.add_argument("--repo", type=Path, default=REPO, help="git repository for clean checkouts (default: this one)")
+    p.add_argument("--mirror", type=Path, default=None,
+                   help="data mirror (default: $ANALYSIS_DATA_MIRROR or <repo>/../shared/data)")
+    p.add_argument("--work", type=Path, default=HERE / "_work", help="scratch directory (default benchmarks/_work)")
+    p.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write the results")
+    p.add_argument("--json", type=Path, default=None, help="also write every figure as JSON to this file")
+    p.add_argument("--timeout", type=float, default=3600, help="seconds before a child process is stopped")
+    p.add_argument("--memory-limit-mb", type=float, default=None,
+                   help="stop a child whose process tree passes this, and leave out growth scales predicted "
+                        "to (default: half the physical memory: the machine may be shared)")
+    p.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
+    p.add_argument("--keep-work", action="store_true", help="keep generated growth projects")
+    args = p.parse_args(argv)
+    unknown = set(args.skip) - set(STEPS)
+    if unknown:
+        p.error(f"unknown step(s) to skip: {sorted(unknown)}")
+    args.repeat = args.repeat or (1 if args.quick else 5)
+    args.main_repeat = args.main_repeat or args.repeat
+    args.growth_factors = args.growth_factors or ([2] if args.quick else [2, 4, 8])
+    args.growth_modes = args.growth_modes or (["both"] if args.quick else list(GROWTH_MODES))
+    bad = set(args.growth_modes) - set(GROWTH_MODES)
+    if bad:
+        p.error(f"unknown growth mode(s) {sorted(bad)}")
+    args.growth_repeat = args.growth_repeat or (1 if args.quick else 3)
+    if args.memory_limit_mb is None:
+        total = memory_total_mb()
+        args.memory_limit_mb = 0.5 * total if total else None
+    args.repo = args.repo.resolve()
+    return args
+
+
+def prepare(args: argparse.Namespace, log: Callable[[str], None]) -> Bench:
+    """The project root to measure: a clean checkout, fetched once from the mirror (or --root as it is)."""
+    mirror = (args.mirror or Path(os.environ.get("ANALYSIS_DATA_MIRROR") or args.repo.parent / "shared" / "data"))
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    if args.root is not None:
+        root = args.root.resolve()
+        src = (args.src or (root / "src" if (root / "src" / "analysis").is_dir() else args.repo / "src")).resolve()
+    else:
+        log("preparing a clean checkout")
+        checkout = clean_checkout(args.repo, work / "checkout")
+        root, src = checkout.root, checkout.root / "src"
+    b = Bench(args=args, root=root, src=src, mirror=mirror.resolve(), work=work, python=sys.executable, log=log)
+    log("fetching the inputs into the measured root")
+    _check("first fetch", b.child("fetch"))
+    if not (root / "data" / "processed" / "manifest.json").is_file():
+        log("building the store once")
+        _check("first build", b.child("build", {"force": True, "phases": False}))
+    return b
+
+
+STEP_FUNCS = {"fetch": step_fetch, "build": step_build, "floor": step_floor, "panel": step_panel,
+              "report": step_report, "notebooks": step_notebooks, "main-job": step_main_job, "growth": step_growth}
+STEP_TITLES = {"fetch": "Fetch from the mirror when data/raw/ is already valid",
+               "build": "Build of the full store from data/raw/ (`build --force`)",
+               "floor": "Build floor: parsing every raw file the build reads with pyarrow alone",
+               "panel": "Loading the 14-country panel for 10 indicators (`analysis.api.panel`)",
+               "report": "Charts, chart pack and country profiles (`report --force`)",
+               "notebooks": "Notebook suite and its floor",
+               "main-job": "The main job end to end on a clean checkout (`python -m analysis run`)",
+               "growth": "Build time and memory as the inputs grow"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[bench {time.perf_counter() - started:7.1f} s] {message}", flush=True)
+
+    machine = machine_description(args.repo)
+    machine["load average (1/5/15 min), start"] = load_average()
+    b = prepare(args, log)
+    b.findings = _previous_findings(args.results)
+    for step in STEPS:
+        if step in args.skip:
+            b.sections[step] = Section(STEP_TITLES[step], "skipped", f"left out with `--skip {step}`.")
+            continue
+        log(f"{step}")
+        try:
+            b.sections[step] = STEP_FUNCS[step](b)
+        except StepFailed as exc:
+            b.sections[step] = Section(STEP_TITLES[step], "failed", str(exc))
+            log(f"{step} failed: {exc}")
+    if not args.no_profile and b.figures.get("build_ratio", 0) > TARGET_BUILD_RATIO:
+        log("profiling the build (target missed)")
+        profile_build(b)
+    machine["load average (1/5/15 min), end"] = load_average()
+    text = render(b, machine, time.perf_counter() - started)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.results.with_name(f".{args.results.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, args.results)
+    log(f"wrote {args.results.name}")
+    if args.json:
+        data = {"figures": b.figures, "targets": [asdict(t) for t in b.targets],
+                "sections": {k: v.status for k, v in b.sections.items()}}
+        args.json.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,430 @@
+"""Executing the research notebooks (papermill) and exporting them as HTML without code.
+
+``run_notebooks`` executes ``notebooks/NN_*.ipynb`` in order with the ``python3`` kernel, working
+directory ``notebooks/``:
+
+* executed copies go to ``reports/notebooks/executed/`` (or over the committed notebooks with
+  ``inplace=True``: ``make notebooks`` after a data refresh, so the committed outputs match the store);
+* HTML without code cells goes to ``reports/notebooks/<name>.html`` for readers who do not use Python;
+* the country-profile notebook runs once per focus country with the papermill parameter
+  ``country=<ISO3>`` and is exported to ``reports/notebooks/profiles/<ISO3>.html``.
+
+Outputs are deterministic: papermill's and nbclient's timing metadata are removed, cell ids are made
+stable, and every output is scanned for machine paths, object addresses and timestamps (reported as
+issues). Every file is written atomically: a failing notebook leaves the last good outputs in place.
+
+Work is skipped when nothing it depends on changed: the store manifest, the notebook's sources (not
+its outputs), the package code and the parameters are hashed into a key kept in
+``reports/notebooks/run-state.json``; ``force=True`` re-executes everything.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import atomic, paths
+from .errors import AnalysisError
+
+KERNEL = "python3"
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+PROFILE_NOTEBOOK = "07_country_profile"
+PROFILE_PARAMETER = "country"
+STATE_FILE = "run-state.json"
+
+#: things that must never appear in a committed or exported output
+VOLATILE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "absolute path": re.compile(r"(?<![\w.])/(?:work|root|tmp|home|Users|var/folders)/"),
+    "memory address": re.compile(r"\b0x[0-9a-fA-F]{6,}\b"),
+    "timestamp": re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"),
+}
+
+
+class NotebookError(AnalysisError):
+    """One or more notebooks failed to execute or produced volatile output."""
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook (or one profile of the profile notebook)."""
+
+    name: str
+    status: str  # executed | skipped | failed
+    seconds: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+    error: str = ""
+    issues: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    runs: list[NotebookRun] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[NotebookRun]:
+        return [r for r in self.runs if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not any(r.issues for r in self.runs)
+
+    def summary(self) -> str:
+        counts = {s: sum(r.status == s for r in self.runs) for s in ("executed", "skipped", "failed")}
+        lines = [f"notebooks: {counts['executed']} executed, {counts['skipped']} skipped (unchanged), "
+                 f"{counts['failed']} failed in {self.seconds:.1f} s"]
+        for r in self.runs:
+            timing = f" ({r.seconds:.1f} s)" if r.status == "executed" else ""
+            lines.append(f"  {r.status:8s} {r.name}{timing}")
+            if r.error:
+                lines.append(f"           error: {r.error}")
+            for issue in r.issues:
+                lines.append(f"           issue: {issue}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- hashing
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def notebook_source_hash(path: Path) -> str:
+    """Hash of what the notebook *does*: cell types, sources and tags, and the kernel; not its outputs.
+
+    Executing a notebook in place changes its outputs but not this hash, so an in-place run is
+    skipped the next time unless something it depends on changed.
+    """
+    nb = nbformat.read(path, as_version=4)
+    cells = [(c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "")
+    return _sha256(json.dumps([kernel, cells], ensure_ascii=False).encode("utf-8"))
+
+
+def store_hash(processed_dir: Path | None = None) -> str:
+    """Hash of the store manifest (it records input and catalogue hashes); ``no-store`` without one."""
+    manifest = Path(processed_dir or paths.processed_dir()) / "manifest.json"
+    return _sha256(manifest.read_bytes()) if manifest.exists() else "no-store"
+
+
+def package_hash() -> str:
+    """Hash of the package code and chart style: a changed chart or function changes the outputs."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".mplstyle", ".toml", ".html", ".tpl", ".j2"):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_key(notebook: Path, parameters: Mapping[str, object] | None, store: str, code: str) -> str:
+    params = json.dumps(dict(parameters or {}), sort_keys=True, default=str)
+    return _sha256("|".join([notebook_source_hash(notebook), store, code, params]).encode())
+
+
+def _read_state(path: Path) -> dict[str, str]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _write_state(path: Path, state: Mapping[str, str]) -> None:
+    atomic.write_text(path, json.dumps(dict(sorted(state.items())), indent=1) + "\n")
+
+
+# ------------------------------------------------------------------------------ determinism
+
+
+_VOLATILE_CELL_METADATA = ("papermill", "execution", "collapsed", "scrolled")
+
+
+def clean_executed(nb: nbformat.NotebookNode, keep_parameters: bool = False) -> nbformat.NotebookNode:
+    """Remove what changes from run to run: timings, papermill run records, random cell ids.
+
+    Keeps outputs and execution counts (their order is the execution order). The papermill
+    parameters are kept only for parameterised runs (``keep_parameters``), where they say which
+    country a profile is for.
+    """
+    nb = copy.deepcopy(nb)
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    nb.metadata.pop("papermill", None)
+    if keep_parameters and params:
+        nb.metadata["papermill"] = {"parameters": dict(sorted(params.items()))}
+    nb.metadata.pop("widgets", None)
+    seen: set[str] = set()
+    for i, cell in enumerate(nb.cells):
+        for key in _VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        tags = cell.metadata.get("tags")
+        if tags is not None and not tags:
+            cell.metadata.pop("tags")
+        if "injected-parameters" in (tags or []):
+            cell.id = "injected-parameters"
+        elif not cell.get("id") or cell.id in seen:
+            cell.id = f"cell-{i:02d}"
+        seen.add(cell.id)
+        for output in cell.get("outputs", []):
+            output.get("metadata", {}).pop("execution", None)
+    return nb
+
+
+def _output_texts(nb: nbformat.NotebookNode) -> Iterable[tuple[int, str]]:
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                yield i, str(output["text"])
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith("json"):
+                    yield i, value if isinstance(value, str) else json.dumps(value)
+            if "traceback" in output:
+                yield i, "\n".join(output["traceback"])
+
+
+def find_volatile(nb: nbformat.NotebookNode) -> list[str]:
+    """Outputs that would make the notebook machine- or time-dependent (paths, addresses, timestamps)."""
+    issues = []
+    for i, text in _output_texts(nb):
+        for what, pattern in VOLATILE_PATTERNS.items():
+            match = pattern.search(text)
+            if match:
+                issues.append(f"cell {i}: {what} in output ({match.group(0)!r})")
+    return issues
+
+
+# ----------------------------------------------------------------------------- execution/export
+
+
+def _execute(source: Path, parameters: Mapping[str, object] | None, cwd: Path) -> nbformat.NotebookNode:
+    import papermill
+
+    return papermill.execute_notebook(
+        str(source), None, parameters=dict(parameters or {}), kernel_name=KERNEL, cwd=str(cwd),
+        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+    )
+
+
+def to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """The notebook as a standalone HTML page with outputs and markdown only (no code cells)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return html
+
+
+def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    """The first markdown heading of the notebook, else its file name."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return fallback
+
+
+def _error_text(exc: BaseException) -> str:
+    name = getattr(exc, "ename", type(exc).__name__)
+    value = getattr(exc, "evalue", str(exc))
+    cell = getattr(exc, "exec_count", None)
+    where = f" in cell [{cell}]" if cell is not None else ""
+    return f"{name}{where}: {value}".strip()
+
+
+def discover(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[Path]:
+    """``NN_*.ipynb`` in order; ``names`` selects by stem (``01_older_persons``) or number (``01``)."""
+    found = sorted(Path(notebooks_dir).glob(NOTEBOOK_GLOB))
+    if names is None:
+        return found
+    wanted = [str(n).removesuffix(".ipynb") for n in names]
+    chosen = [p for p in found if p.stem in wanted or p.stem[:2] in wanted]
+    unknown = [n for n in wanted if not any(p.stem == n or p.stem[:2] == n for p in found)]
+    if unknown:
+        raise NotebookError(f"{paths.relative_to_root(Path(notebooks_dir))}: no notebook named {unknown}")
+    return chosen
+
+
+def focus_countries() -> list[str]:
+    """The focus countries (the 14) from the country table in the store."""
+    from . import api
+
+    return [str(c) for c in api.members("FOCUS")]
+
+
+def _run_one(name: str, source: Path, parameters: Mapping[str, object] | None, notebook_target: Path | None,
+             html_target: Path | None, cwd: Path, key: str, state: dict[str, str], force: bool) -> NotebookRun:
+    targets = [t for t in (notebook_target, html_target) if t is not None]
+    if not force and state.get(name) == key and all(t.exists() for t in targets):
+        return NotebookRun(name=name, status="skipped")
+    start = time.perf_counter()
+    try:
+        executed = _execute(source, parameters, cwd)
+    except Exception as exc:  # noqa: BLE001 - any kernel/cell failure is reported, not raised mid-suite
+        return NotebookRun(name=name, status="failed", seconds=time.perf_counter() - start,
+                           error=_error_text(exc))
+    executed = clean_executed(executed, keep_parameters=bool(parameters))
+    run = NotebookRun(name=name, status="executed", issues=find_volatile(executed))
+    if notebook_target is not None:
+        atomic.write_text(notebook_target, nbformat.writes(executed) + "\n")
+        run.outputs.append(paths.relative_to_root(notebook_target))
+    if html_target is not None:
+        atomic.write_text(html_target, to_html(executed, _title(executed, source.stem)))
+        run.outputs.append(paths.relative_to_root(html_target))
+    run.seconds = time.perf_counter() - start
+    state[name] = key
+    return run
+
+
+def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequence[str] | None = None,
+                  parameters: Mapping[str, object] | None = None, *, force: bool = False,
+                  profiles: bool = True, countries: Sequence[str] | None = None,
+                  notebooks_dir: Path | None = None, output_dir: Path | None = None,
+                  raise_on_error: bool = True) -> RunResult:
+    """Execute the notebooks and export them; see the module docstring.
+
+    ``names`` selects notebooks (stem or number); ``parameters`` are passed to every selected notebook
+    through papermill. The profile notebook additionally runs once per country in ``countries``
+    (default: the focus countries) unless ``profiles=False``. With ``raise_on_error`` (the default, so
+    that ``python -m analysis notebooks`` exits non-zero) a failure or a volatile output raises
+    ``NotebookError`` carrying the summary, after every notebook has been tried.
+    """
+    notebooks_dir = Path(notebooks_dir or paths.notebooks_dir())
+    output_dir = Path(output_dir or paths.reports_dir() / "notebooks")
+    state_path = output_dir / STATE_FILE
+    state = _read_state(state_path)
+    store, code = store_hash(), package_hash()
+    result = RunResult()
+    start = time.perf_counter()
+    selected = discover(notebooks_dir, names)
+    if not selected:
+        raise NotebookError(f"{paths.relative_to_root(notebooks_dir)}: no notebooks matching {NOTEBOOK_GLOB}")
+    mode = "inplace" if inplace else "copy"
+    for source in selected:
+        nb_target = source if inplace else output_dir / "executed" / source.name
+        html_target = output_dir / f"{source.stem}.html" if export_html else None
+        key = run_key(source, parameters, store, code) + f"|{mode}|{export_html}"
+        run = _run_one(source.stem, source, parameters, nb_target, html_target, notebooks_dir, key, state, force)
+        result.runs.append(run)
+        _write_state(state_path, state)
+        if source.stem == PROFILE_NOTEBOOK and profiles and export_html and run.status != "failed":
+            for iso3 in (countries if countries is not None else focus_countries()):
+                params = {**dict(parameters or {}), PROFILE_PARAMETER: iso3}
+                pkey = run_key(source, params, store, code)
+                target = output_dir / "profiles" / f"{iso3}.html"
+                prun = _run_one(f"{source.stem}[{iso3}]", source, params, None, target, notebooks_dir,
+                                pkey, state, force)
+                result.runs.append(prun)
+                _write_state(state_path, state)
+    result.seconds = time.perf_counter() - start
+    if raise_on_error and not result.ok:
+        raise NotebookError(result.summary())
+    return result
+
+
+# ------------------------------------------------------------------------- helpers for notebooks
+#
+# Small display helpers so that notebooks stay thin and their outputs stable: tables print rounded,
+# with gaps written as "–"; charts are exported with analysis.charts.save and shown inline; nothing
+# prints a machine path, an object address or a time.
+
+NO_DATA = "–"
+INLINE_DPI = 100
+
+
+def table_text(df, digits: int = 1, index: bool = False) -> str:
+    """A table as fixed-width text: numbers rounded to ``digits``, missing values as "–"."""
+    import pandas as pd
+
+    frame = df.reset_index() if index else df
+    frame = frame.copy()
+    for col in frame.columns:
+        if pd.api.types.is_float_dtype(frame[col]):
+            frame[col] = frame[col].round(digits)
+    return frame.to_string(index=False, na_rep=NO_DATA)
+
+
+def show_table(df, digits: int = 1, index: bool = False) -> None:
+    """Print ``table_text(df)`` (stable text, so nbval can check it)."""
+    print(table_text(df, digits=digits, index=index))
+
+
+def show(chart, name: str, notebook: str) -> None:
+    """Export ``chart`` to ``reports/figures/<notebook>/<name>.*`` and display it inline.
+
+    Prints only the project-relative location of the exported files.
+    """
+    import io
+
+    from IPython.display import Image, display
+
+    from . import charts
+
+    # PNG, CSV and JSON only: SVG and PDF of the headline charts come from `python -m analysis report`,
+    # and rendering them for every notebook chart would double the notebooks' run time.
+    written = charts.save(chart, name, subdir=notebook, made_by=f"notebooks/{notebook}.ipynb", formats=("png",))
+    buf = io.BytesIO()
+    with charts.styled():
+        chart.figure.savefig(buf, format="png", dpi=INLINE_DPI, metadata={"Software": None})
+    display(Image(data=buf.getvalue()))
+    stem = paths.relative_to_root(written["png"]).removesuffix(".png")
+    print(f"Files: {stem}.png (and .csv with the plotted values, .json with sources)")
+    chart.close()
+
+
+def years_available(df, by: str = "name") -> "object":
+    """Country x indicator table listing the years with a value (e.g. "2015, 2019"): what exists at all."""
+    import pandas as pd
+
+    if df.empty:
+        return pd.DataFrame()
+    years = (df.loc[df["value"].notna()].groupby([by, "indicator_id"], observed=True)["year"]
+             .agg(lambda y: ", ".join(str(int(v)) for v in sorted(set(y)))))
+    return years.unstack("indicator_id").fillna(NO_DATA).reset_index()
+
+
+def compare_vintages(latest_new, latest_old, new_label: str = "newer", old_label: str = "older"):
+    """Side by side: the latest value and year of the same concept in two vintages, per country.
+
+    ``latest_new`` / ``latest_old`` are ``analysis.latest`` frames of one indicator each.
+    ``difference`` = newer - older (a different year can explain part of it: both years are shown).
+    """
+    import pandas as pd
+
+    cols = ["iso3", "name", "year", "value"]
+    merged = latest_new.loc[:, cols].merge(latest_old.loc[:, cols], on=["iso3", "name"], how="outer",
+                                           suffixes=(f" {new_label}", f" {old_label}"))
+    out = merged.assign(difference=merged[f"value {new_label}"] - merged[f"value {old_label}"])
+    return out.drop(columns="iso3").rename(columns={"name": "country"}).reset_index(drop=True)
+
+
+def latest_table(indicators, countries: str = "FOCUS", window: int = 10, digits: int = 1):
+    """Latest value per country (rows, chart order) x indicator (columns) as text "value (year)".
+
+    A cell is "–" when the country has no value in the last ``window`` years of the indicator.
+    """
+    import pandas as pd
+
+    from . import api
+
+    ids = [indicators] if isinstance(indicators, str) else list(indicators)
+    lat = api.latest(ids, countries=countries, window=window)
+    cell = [NO_DATA if pd.isna(v) else f"{v:.{digits}f} ({int(y)})" for v, y in zip(lat["value"], lat["year"])]
+    wide = lat.assign(cell=cell).pivot(index="iso3", columns="indicator_id", values="cell")
+    order = [i for i in api.display_order() if i in wide.index] + [i for i in wide.index if i not in api.display_order()]
+    names = api.country_names(order)
+    wide = wide.reindex(index=order, columns=ids)
+    wide.index = [names[i] for i in order]
+    wide.index.name = "country"
+    wide.columns.name = None
+    return wide.reset_index()

@@ -1,0 +1,125 @@
+"""Synthetic fixtures for the chart, band and report tests (values are made up, named as such).
+
+``make_synthetic_project(root)`` lays out a tiny project: a synthetic source registry, the committed
+reference tables (copied from the repository, as they are part of it), and a small store.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+SYNTHETIC_SOURCES_TOML = '''
+[[dataset]]
+id = "synthetic-wdi"
+publisher = "Synthetic Publisher A"
+title = "Synthetic Development Indicators"
+landing_page = "https://example.org/a"
+distributor = "test fixture"
+licence = "CC0 (synthetic)"
+vintage = "2099-01-01"
+
+[[dataset]]
+id = "synthetic-wpp"
+publisher = "Synthetic Publisher B"
+title = "Synthetic Population Prospects"
+landing_page = "https://example.org/b"
+distributor = "test fixture"
+licence = "CC0 (synthetic)"
+vintage = "2098-06-30"
+
+[[file]]
+id = "synthetic-wdi/a"
+dataset = "synthetic-wdi"
+parser = "none"
+path = "synthetic/a.csv"
+url = "https://example.org/a.csv"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+'''
+
+
+def focus_members() -> pd.DataFrame:
+    return pd.read_csv(REPO / "data" / "raw" / "references" / "asean_members.csv", dtype="string")
+
+
+def synthetic_series(indicator_id: str, years, *, base: float = 10.0, step: float = 0.5, missing=(),
+                     source_id: str = "synthetic-wdi", vintage: str = "2099-01-01", unit: str = "%",
+                     projection_after: int | None = None) -> pd.DataFrame:
+    """Deterministic synthetic values: country k gets base + 2k + step * (year - first year)."""
+    iso = [i for i in focus_members()["iso3"] if i not in missing]
+    rows = []
+    for k, code in enumerate(focus_members()["iso3"]):
+        if code not in iso:
+            continue
+        for y in years:
+            rows.append({"iso3": code, "year": int(y), "indicator_id": indicator_id,
+                         "value": base + 2.0 * k + step * (int(y) - int(years[0])), "unit": unit,
+                         "source_id": source_id, "vintage": vintage,
+                         "projection": bool(projection_after is not None and y > projection_after)})
+    return pd.DataFrame(rows)
+
+
+def make_synthetic_project(root: Path) -> Path:
+    """A minimal project tree with a synthetic registry, the reference tables and a synthetic store."""
+    (root / "data" / "raw" / "references").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "sources.toml").write_text(SYNTHETIC_SOURCES_TOML, encoding="utf-8")
+    (root / "pyproject.toml").write_text("[project]\nname = 'synthetic'\n", encoding="utf-8")
+    for f in (REPO / "data" / "raw" / "references").glob("*.csv"):
+        shutil.copy(f, root / "data" / "raw" / "references" / f.name)
+    write_synthetic_store(root / "data" / "processed")
+    return root
+
+
+def synthetic_store_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    members = focus_members()
+    countries = pd.DataFrame({
+        "iso3": members["iso3"].astype("string"), "name": members["name"].astype("string"),
+        "asean_joined": members["joined"].astype("string"),
+        "plus_three": (members["grouping"] == "Plus Three").astype(bool),
+        "focus": True,
+    })
+    parts = [
+        synthetic_series("sp_cov_pension", [2016, 2018, 2020], base=20.0, missing=("MMR", "TLS")),
+        synthetic_series("under5_mortality", list(range(2010, 2023)), base=40.0, step=-1.0),
+        synthetic_series("pop_65plus_share_wpp", list(range(2000, 2041, 5)), base=5.0, source_id="synthetic-wpp",
+                         vintage="2098-06-30", projection_after=2020),
+        synthetic_series("gov_share_che", [2019, 2020], base=40.0, step=0.0, missing=("KOR",)),
+        synthetic_series("oop_share_che", [2019, 2020], base=20.0, step=0.0, missing=("KOR",)),
+    ]
+    data = pd.concat(parts, ignore_index=True)
+    data = data.astype({"iso3": "string", "indicator_id": "string", "unit": "string", "source_id": "string",
+                        "vintage": "string", "year": "int16"})
+    data = data.sort_values(["indicator_id", "iso3", "year"]).reset_index(drop=True)
+    return data, countries
+
+
+def write_synthetic_store(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    data, countries = synthetic_store_frames()
+    data.to_parquet(directory / "indicators.parquet", index=False)
+    countries.to_parquet(directory / "countries.parquet", index=False)
+    (directory / "manifest.json").write_text(json.dumps({"synthetic": True, "rows": len(data)}), encoding="utf-8")
+
+
+SYNTHETIC_CATALOGUE = pd.DataFrame([
+    {"indicator_id": "sp_cov_pension", "title": "Synthetic pension coverage", "unit": "%", "better": "higher",
+     "group": "older_persons"},
+    {"indicator_id": "under5_mortality", "title": "Synthetic under-5 mortality", "unit": "per 1,000",
+     "better": "lower", "group": "children"},
+    {"indicator_id": "pop_65plus_share_wpp", "title": "Synthetic share aged 65+", "unit": "%", "better": "neutral",
+     "group": "older_persons"},
+    {"indicator_id": "gov_share_che", "title": "Synthetic government share", "unit": "%", "better": "higher",
+     "group": "whole_population"},
+    {"indicator_id": "oop_share_che", "title": "Synthetic out-of-pocket share", "unit": "%", "better": "lower",
+     "group": "whole_population"},
+])
+
+
+def pixel_variance(image) -> float:
+    return float(np.asarray(image.convert("L"), dtype=float).var())

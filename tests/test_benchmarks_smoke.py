@@ -1,0 +1,131 @@
+"""The benchmark script on a tiny SYNTHETIC project: it runs, and RESULTS.md has every section.
+
+Benchmarks are not timed tests: nothing here compares a duration with a threshold. The quick mode
+(one run per figure, growth factor 2) runs the real build, fetch and panel code in child processes
+on the synthetic project of conftest.py; the steps that need the real repository and data
+(charts, notebooks, the main job on a clean checkout) are skipped here and run by `make bench`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import make_synthetic_project
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks import growth, run  # noqa: E402
+from benchmarks.procs import run_measured  # noqa: E402
+
+MEASURED = ("fetch", "build", "floor", "panel", "growth")
+SKIPPED = ("report", "notebooks", "main-job")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One quick benchmark run on the synthetic project; returns (results text, figures, project root)."""
+    tmp = tmp_path_factory.mktemp("bench")
+    project = make_synthetic_project(tmp / "project")
+    mirror = tmp / "mirror"
+    shutil.copytree(project.raw_dir, mirror)
+    results = tmp / "RESULTS.md"
+    # A previous results file whose hand-written findings must survive the rewrite.
+    results.write_text(f"old\n{run.FINDINGS_START}\nSYNTHETIC FINDING: kept\n{run.FINDINGS_END}\n", encoding="utf-8")
+    figures = tmp / "figures.json"
+    code = run.main(["--quick", "--root", str(project.root), "--src", str(REPO / "src"), "--mirror", str(mirror),
+                     "--work", str(tmp / "work"), "--results", str(results), "--json", str(figures),
+                     "--skip", ",".join(SKIPPED), "--no-profile", "--keep-work"])
+    assert code == 0
+    return results.read_text(encoding="utf-8"), json.loads(figures.read_text()), project.root, tmp / "work"
+
+
+def test_report_has_every_section(quick_run):
+    text, data, _, _ = quick_run
+    for heading in ("## Machine", "## Targets", "## Figures", "## Growth", "## Profiles", "## Findings"):
+        assert heading in text
+    for step in run.STEPS:
+        if step != "growth":
+            assert f"### {run.STEP_TITLES[step]}" in text
+    assert data["sections"] == {**{s: "measured" for s in MEASURED}, **{s: "skipped" for s in SKIPPED}}
+    assert "SYNTHETIC FINDING: kept" in text and text.count(run.FINDINGS_START) == 1
+    assert "| CPU |" in text and "| pyarrow |" in text
+
+
+def test_measured_figures_and_targets(quick_run):
+    text, data, root, _ = quick_run
+    figures = data["figures"]
+    for key in ("fetch_noop", "build", "floor", "build_ratio", "panel", "build_peak_mb"):
+        assert figures[key] > 0, key
+    names = {t["name"] for t in data["targets"]}
+    assert {"build / floor", "panel load (warm, in-process)", "peak memory of the build",
+            "fetch with valid data/raw/ is a no-op"} <= names
+    noop = next(t for t in data["targets"] if t["name"].startswith("fetch"))
+    assert noop["met"] is True  # the raw tree was valid, so fetch must not have touched it
+    assert str(root) not in text  # no machine paths in the report
+
+
+def test_growth_scales_the_store(quick_run):
+    _, data, _, _ = quick_run
+    base, scaled = data["figures"]["growth"]
+    assert (base["k"], base["m"], scaled["k"], scaled["m"]) == (1, 1, 2, 2)
+    assert base["status"] == scaled["status"] == "ok"
+    # Twice the economies and twice the indicators: every stored (economy, indicator, year) four times.
+    assert scaled["rows_out"] == 4 * base["rows_out"]
+    assert scaled["economies"] == 2 * base["economies"]
+    assert scaled["indicators"] == 2 * base["indicators"]
+    assert 2 * base["rows_in"] < scaled["rows_in"] <= 4 * base["rows_in"]  # source aggregates are not repeated
+    assert data["figures"]["growth_fit"]["slope_us_per_row"] > 0
+
+
+def test_growth_section_reports_linearity(quick_run):
+    text, _, _, _ = quick_run
+    growth_part = text.split("## Growth", 1)[1].split("## Profiles", 1)[0]
+    assert "µs / input row" in growth_part and "**Linearity**" in growth_part and "R² =" in growth_part
+    assert "economies ×2, indicators ×2" in growth_part
+
+
+def test_scaled_project_is_consistent(quick_run):
+    """The generated registry pins the generated files, and synthetic codes collide with nothing real."""
+    _, _, root, work = quick_run
+    scaled_root = work / "growth" / "e2-i2"
+    registry = tomllib.loads((scaled_root / "data" / "sources.toml").read_text())
+    for entry in registry["file"]:
+        assert growth.sha256_file(scaled_root / "data" / "raw" / entry["path"]) == entry["sha256"], entry["id"]
+    original = tomllib.loads((root / "data" / "sources.toml").read_text())
+    copies = [f for f in registry["file"] if "@x1" in f["id"]]
+    assert copies and all(f["path"].startswith("synthetic-x1/") for f in copies)
+    assert len(registry["file"]) == len(original["file"]) + len(copies)
+    clones = growth.make_clones(root)
+    clones.allocate(2)
+    new_codes = {clones.code(e, 1) for e in clones.economies}
+    assert len(new_codes) == len(clones.economies) and not new_codes & clones.used_codes
+
+
+def test_linear_fit_recovers_a_line():
+    fit = growth.linear_fit([1, 2, 3, 4], [3.5, 5.5, 7.5, 9.5])
+    assert fit.slope == pytest.approx(2.0) and fit.intercept == pytest.approx(1.5) and fit.r2 == pytest.approx(1.0)
+    noisy = growth.linear_fit([1, 2, 3, 4], [1.0, 3.0, 2.0, 4.0])
+    assert noisy.r2 < 1.0
+    with pytest.raises(ValueError):
+        growth.linear_fit([1, 1], [2, 3])
+
+
+def test_toml_writer_round_trips():
+    doc = {"indicator": [{"id": "a_x1", "bounds": [0, 100.5], "select": {"sex": "f", "age": ["65_69", "70_74"]},
+                          "derive": {"method": "ratio", "of": ["b", "c"], "scale": 100}, "note": 'quote " and é',
+                          "high": float("inf"), "flag": True}]}
+    assert tomllib.loads(growth.dump_toml(doc)) == doc
+
+
+def test_run_measured_reports_status_memory_and_result():
+    code = "import sys; print('BENCH_RESULT {\"seconds\": 0.5}'); sys.exit(3)"
+    m = run_measured([sys.executable, "-c", code])
+    assert m.returncode == 3 and not m.ok and "exit status 3" in m.failure()
+    assert m.result == {"seconds": 0.5}
+    assert m.maxrss_mb > 0 and m.wall > 0

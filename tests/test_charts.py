@@ -1,0 +1,282 @@
+"""Chart kinds, footers and exports on synthetic data: what is drawn is what the CSV says."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.patches import Rectangle
+
+from analysis import charts
+from analysis.charts import footer as footer_mod
+from analysis.charts import palette
+from analysis.charts.export import csv_bytes
+from analysis.charts.layout import repel_1d
+from charts_synthetic import focus_members, make_synthetic_project, synthetic_series
+
+
+@pytest.fixture(scope="module", autouse=True)
+def synthetic_project(tmp_path_factory):
+    root = make_synthetic_project(tmp_path_factory.mktemp("synthetic_project"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
+        yield root
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text") and callable(a.get_text))]
+
+
+def _by_gid(fig, gid):
+    hits = fig.findobj(lambda a: getattr(a, "get_gid", lambda: None)() == gid)
+    assert hits, f"no artist with gid {gid}"
+    return hits[0]
+
+
+def _read_csv(chart) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(csv_bytes(chart)), dtype={"iso3": "string"})
+
+
+# ----------------------------------------------------------------------------- palette
+def test_every_focus_country_has_one_distinct_colour_and_plus_three_is_dashed():
+    table = palette.country_table()
+    members = focus_members()
+    assert sorted(table["iso3"]) == sorted(members["iso3"])
+    assert table["colour"].is_unique
+    plus3 = set(members.loc[members["grouping"] == "Plus Three", "iso3"])
+    for rec in table.itertuples():
+        assert (rec.linestyle != "-") == (rec.iso3 in plus3)
+    assert table.iloc[: len(table) - len(plus3)]["group"].eq("ASEAN").all()  # ASEAN drawn first
+
+
+# ----------------------------------------------------------------------------- ranked / banded bars
+def test_ranked_bars_values_years_and_no_data_rows():
+    data = synthetic_series("synthetic_share", [2018, 2020], missing=("MMR", "TLS"))
+    # one country's latest value is older than the headline year: its bar must say so
+    data = data[~((data["iso3"] == "LAO") & (data["year"] == 2020))]
+    chart = charts.ranked_bars(data, title="Synthetic share", window=(2011, 2020))
+    fig = chart.figure
+    latest = data.sort_values("year").groupby("iso3").tail(1).set_index("iso3")
+    for iso, rec in latest.iterrows():
+        bar = _by_gid(fig, f"bar-{iso}")
+        assert bar.get_width() == pytest.approx(rec["value"])
+    texts = _texts(fig)
+    lao = latest.loc["LAO"]
+    assert f"{lao['value']:.1f} (2018)" in texts
+    assert texts.count("no data") == 2
+    for iso in ("MMR", "TLS"):
+        _by_gid(fig, f"nodata-{iso}")
+    # tick labels: every focus country is a row, missing ones included
+    ticks = [t.get_text() for t in chart.axes["main"].get_yticklabels()]
+    assert set(ticks) == set(focus_members()["name"])
+    # the CSV holds exactly what was drawn
+    csv = _read_csv(chart)
+    drawn = csv[csv["role"] == "country"].set_index("iso3")
+    assert sorted(drawn.index) == sorted(latest.index)
+    assert np.allclose(drawn.loc[latest.index, "value"], latest["value"])
+    assert set(csv.loc[csv["role"] == "no data", "iso3"]) == {"MMR", "TLS"}
+    assert csv.loc[csv["role"] == "no data", "value"].isna().all()
+    # the aggregate is the median of the ASEAN members with data, labelled n of N
+    asean = [i for i in focus_members().query("grouping == 'ASEAN'")["iso3"] if i in latest.index]
+    agg = csv[csv["role"] == "aggregate: median"].iloc[0]
+    assert agg["value"] == pytest.approx(latest.loc[asean, "value"].median())
+    assert (agg["n"], agg["N"]) == (len(asean), 11)
+    assert any("9 of 11 members" in t for t in texts)
+    assert chart.coverage["missing"] == ["MMR", "TLS"] or set(chart.coverage["missing"]) == {"MMR", "TLS"}
+    assert "Latest available year within 2011–2020; 12 of 14 countries with data." in chart.footer
+
+
+def test_banded_bars_colour_follows_better():
+    data = synthetic_series("synthetic_rate", [2020])
+    chart = charts.banded_bars(data, better="lower", title="Synthetic rate")
+    csv = _read_csv(chart).set_index("iso3")
+    asean = focus_members().query("grouping == 'ASEAN'")["iso3"].tolist()
+    vals = data.set_index("iso3")["value"]
+    med = vals[asean].median()
+    mad = (vals[asean] - med).abs().median()
+    for iso, v in vals.items():
+        expected = "worse" if v > med + mad else "better" if v < med - mad else "within"
+        assert csv.loc[iso, "judged"] == expected
+        colour = _by_gid(chart.figure, f"bar-{iso}").get_facecolor()
+        assert np.allclose(colour[:3], to_rgb(palette.BAND_COLOURS[expected]))
+
+
+# ----------------------------------------------------------------------------- lines, small multiples, slope
+def test_lines_ydata_projection_and_footer():
+    data = synthetic_series("synthetic_ratio", list(range(2000, 2041, 5)), projection_after=2020,
+                            source_id="synthetic-wpp", vintage="2098-06-30", missing=("SGP",))
+    chart = charts.lines(data, title="Synthetic ratio")
+    fig = chart.figure
+    for iso in ("IDN", "JPN"):
+        part = data[data["iso3"] == iso]
+        est = _by_gid(fig, f"line-{iso}")
+        assert list(est.get_xdata()) == part.loc[~part["projection"], "year"].tolist()
+        assert np.allclose(est.get_ydata(), part.loc[~part["projection"], "value"])
+        proj = _by_gid(fig, f"line-{iso}-projection")
+        assert np.allclose(proj.get_ydata()[1:], part.loc[part["projection"], "value"])
+    assert _by_gid(fig, "line-JPN").get_linestyle() != _by_gid(fig, "line-IDN").get_linestyle()
+    assert chart.footer[0] == "Source: Synthetic Publisher B, Synthetic Population Prospects (vintage 2098-06-30)."
+    assert "Projections: Synthetic Population Prospects medium-variant projections after 2020." in chart.footer
+    assert "No data: Singapore." in chart.footer
+    csv = _read_csv(chart)
+    assert set(csv.loc[csv["role"] == "no data", "iso3"]) == {"SGP"}
+    assert len(csv[csv["role"] == "country"]) == len(data)
+    texts = _texts(fig)
+    assert "Korea, Rep." in texts and "ASEAN median" in texts  # end labels
+
+
+def test_small_multiples_marks_missing_panels():
+    data = synthetic_series("synthetic_share", list(range(2010, 2016)), missing=("BRN",))
+    chart = charts.small_multiples(data, title="Synthetic panels")
+    assert set(chart.axes) == set(focus_members()["iso3"])
+    assert "no data" in [t.get_text() for t in chart.axes["BRN"].texts]
+    line = _by_gid(chart.figure, "line-VNM")
+    assert np.allclose(line.get_ydata(), data.loc[data["iso3"] == "VNM", "value"])
+
+
+def test_slope_two_years_and_missing_end():
+    data = synthetic_series("synthetic_share", [2010, 2015, 2020])
+    data = data[~((data["iso3"] == "KHM") & (data["year"] == 2020))]
+    chart = charts.slope(data, 2010, 2020, title="Synthetic slope")
+    line = _by_gid(chart.figure, "slope-THA")
+    tha = data[data["iso3"] == "THA"].set_index("year")["value"]
+    assert np.allclose(line.get_ydata(), [tha[2010], tha[2020]])
+    assert "KHM" in chart.coverage["missing"]
+    assert "No data: Cambodia." in chart.footer
+
+
+# ----------------------------------------------------------------------------- heatmap, scatter, stacked
+def test_heatmap_cells_and_gaps():
+    data = pd.concat([synthetic_series("ind_a", [2019, 2020]),
+                      synthetic_series("ind_b", [2020], base=100.0, missing=("JPN",))])
+    chart = charts.heatmap(data, indicator_labels={"ind_a": "Synthetic A", "ind_b": "Synthetic B"},
+                           better={"ind_b": "lower"}, title="Synthetic heatmap")
+    csv = _read_csv(chart)
+    assert len(csv) == 2 * 14
+    gap = csv[(csv["iso3"] == "JPN") & (csv["indicator_id"] == "ind_b")].iloc[0]
+    assert gap["role"] == "no data" and math.isnan(gap["value"])
+    _by_gid(chart.figure, "nodata-JPN-ind_b")
+    texts = [t.get_text() for t in chart.axes["main"].texts]
+    idn_a = data[(data["iso3"] == "IDN") & (data["indicator_id"] == "ind_a") & (data["year"] == 2020)]["value"].iloc[0]
+    assert f"{idn_a:.1f}" in texts
+    # lower is better: the lowest value sits at the top of the scale
+    b = csv[(csv["indicator_id"] == "ind_b") & csv["value"].notna()]
+    assert b.loc[b["value"].idxmin(), "colour_value"] == pytest.approx(1.0)
+    years = charts.heatmap(data, mode="latest_year", title="Synthetic years")
+    assert "2020" in [t.get_text() for t in years.axes["main"].texts]
+
+
+def test_scatter_points_labels_do_not_overlap():
+    data = pd.concat([synthetic_series("x_ind", [2020], base=10.0),
+                      synthetic_series("y_ind", [2020], base=50.0, missing=("PHL",))])
+    chart = charts.scatter(data, "x_ind", "y_ind", title="Synthetic scatter")
+    fig = chart.figure
+    x = data[data["indicator_id"] == "x_ind"].set_index("iso3")["value"]
+    y = data[data["indicator_id"] == "y_ind"].set_index("iso3")["value"]
+    pt = _by_gid(fig, "point-CHN")
+    assert (pt.get_xdata()[0], pt.get_ydata()[0]) == (x["CHN"], y["CHN"])
+    assert "PHL" in chart.coverage["missing"]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in chart.axes["main"].texts if t.get_text()]
+    assert len(boxes) == 13
+    overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert overlaps == 0
+
+
+def test_stacked_bars_segments_and_missing():
+    data = pd.concat([synthetic_series("gov", [2019, 2020], base=40.0, step=0.0, missing=("KOR",)),
+                      synthetic_series("oop", [2019, 2020], base=20.0, step=0.0)])
+    data = data[~((data["iso3"] == "MYS") & (data["year"] == 2020) & (data["indicator_id"] == "oop"))]
+    chart = charts.stacked_bars(data, ["gov", "oop"], labels={"gov": "Government", "oop": "Out-of-pocket"},
+                                title="Synthetic composition")
+    fig = chart.figure
+    seg = _by_gid(fig, "seg-MYS-oop")
+    mys = data[(data["iso3"] == "MYS") & (data["year"] == 2019)].set_index("indicator_id")["value"]
+    assert seg.get_width() == pytest.approx(mys["oop"]) and seg.get_x() == pytest.approx(mys["gov"])
+    assert "2019" in [t.get_text() for t in chart.axes["main"].texts]  # MYS's year differs from the headline
+    _by_gid(fig, "nodata-KOR")
+    csv = _read_csv(chart)
+    assert set(csv.loc[csv["role"] == "no data", "iso3"]) == {"KOR"}
+
+
+def test_pyramid_shares_and_no_sex_split_note():
+    ages = [f"pop_age_{a}_{a + 4}" for a in range(0, 20, 5)] + ["pop_age_20plus"]
+    rows = [{"iso3": "THA", "year": yr, "indicator_id": a, "value": float(10 * (k + 1) + (yr == 2050) * 5),
+             "unit": "thousand", "source_id": "synthetic-wpp", "vintage": "2098-06-30", "projection": yr > 2020}
+            for yr in (2020, 2050) for k, a in enumerate(ages)]
+    data = pd.DataFrame(rows)
+    chart = charts.pyramid(data, "THA", [2020, 2050])
+    bars = [p for p in chart.axes["main"].patches if isinstance(p, Rectangle)]
+    total = sum(10 * (k + 1) for k in range(len(ages)))
+    assert [round(b.get_width(), 6) for b in bars] == [round(10 * (k + 1) / total * 100, 6) for k in range(len(ages))]
+    assert any("No split by sex" in line for line in chart.footer)
+    assert [t.get_text() for t in chart.axes["main"].get_yticklabels()][-1] == "20+"
+
+
+def test_timeline_marks_gaps_in_the_record():
+    chart = charts.timeline()
+    meetings = pd.read_csv(__import__("analysis").paths.references_dir() / "meeting_themes.csv")
+    n_gap = int(meetings["theme"].isna().sum())
+    assert chart.coverage["themes_not_found"] == n_gap
+    texts = "\n".join(_texts(chart.figure))
+    assert texts.count("theme not found") + texts.count("theme title not found") >= n_gap
+    missing_years = sorted(set(range(meetings["year"].min(), meetings["year"].max() + 1)) - set(meetings["year"]))
+    assert chart.coverage["years_without_meeting"] == missing_years
+    assert len(chart.data) == len(meetings) + 8 + len(missing_years)
+
+
+# ----------------------------------------------------------------------------- footer and exports
+def test_footer_lines_from_the_registry():
+    data = pd.concat([synthetic_series("a", [2020]), synthetic_series("b", [2020], source_id="synthetic-wpp",
+                                                                       vintage="2098-06-30")])
+    lines = footer_mod.footer_lines(data, ["A note."])
+    assert lines == ["Source: Synthetic Publisher A, Synthetic Development Indicators (vintage 2099-01-01).",
+                     "Source: Synthetic Publisher B, Synthetic Population Prospects (vintage 2098-06-30).", "A note."]
+    combined = synthetic_series("c", [2020], source_id="synthetic-wdi+synthetic-wpp", vintage="2099-01-01; 2098-06-30")
+    assert footer_mod.sources_used(combined) == {"synthetic-wdi": ["2099-01-01"], "synthetic-wpp": ["2098-06-30"]}
+    assert footer_mod.source_line("unknown-id", ["x"]).startswith("Source: unknown-id (not in the source registry")
+
+
+def test_exports_are_complete_and_byte_identical(tmp_path):
+    data = synthetic_series("synthetic_share", [2018, 2020], missing=("TLS",))
+    first = charts.save(charts.ranked_bars(data, title="Synthetic"), "synthetic-bars", "sub",
+                        root=tmp_path / "a", made_by="tests/test_charts.py")
+    second = charts.save(charts.ranked_bars(data, title="Synthetic"), "synthetic-bars", "sub",
+                         root=tmp_path / "b", made_by="tests/test_charts.py")
+    assert set(first) == {"png", "svg", "pdf", "csv", "json"}
+    for fmt in first:
+        assert first[fmt].parent == tmp_path / "a" / "sub"
+        assert first[fmt].read_bytes() == second[fmt].read_bytes(), fmt
+    svg = first["svg"].read_text()
+    assert "<dc:date>" not in svg
+    assert b"CreationDate" not in first["pdf"].read_bytes()
+    meta = json.loads(first["json"].read_text())
+    assert meta["made_by"] == "tests/test_charts.py"
+    assert meta["sources"][0]["licence"] == "CC0 (synthetic)"
+    assert meta["indicator_ids"] == ["synthetic_share"]
+    from PIL import Image
+
+    with Image.open(first["png"]) as im:
+        assert round(im.info["dpi"][0]) >= 200
+    with pytest.raises(ValueError):
+        charts.save(charts.ranked_bars(data), "../escape", root=tmp_path)
+
+
+def test_bad_input_gives_a_clear_error():
+    with pytest.raises(charts.ChartDataError, match="missing columns"):
+        charts.ranked_bars(pd.DataFrame({"iso3": ["IDN"], "value": [1.0]}))
+    two = pd.concat([synthetic_series("a", [2020]), synthetic_series("b", [2020])])
+    with pytest.raises(charts.ChartDataError, match="exactly one indicator_id"):
+        charts.lines(two)
+
+
+def test_repel_keeps_order_and_gap():
+    out = repel_1d([1.0, 1.1, 1.2, 5.0], 0.5)
+    assert out == sorted(out)
+    assert all(b - a >= 0.5 - 1e-9 for a, b in zip(out, out[1:]))
+    assert out[3] == 5.0

@@ -1,0 +1,177 @@
+"""Meetings, instruments and change since a meeting, on synthetic tables."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.errors import InputError
+from analysis.meetings import (
+    change_since_meeting, change_since_meeting_aggregate, indicators_for_focus_group, load_instruments,
+    load_meetings, meetings_by_focus_group,
+)
+
+HEADER = "meeting_no,year,year_basis,dates,city,theme,theme_language,focus_groups,topics,source_url,confidence\n"
+
+
+def write_synthetic_meetings(tmp_path: Path, rows: str) -> Path:
+    path = tmp_path / "synthetic_meeting_themes.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    return path
+
+
+SYNTHETIC_MEETINGS = (
+    "1,2003,stated,,,,,,,https://example.org/1,theme not found\n"
+    "2,2008,stated,2008-09-08/2008-09-11,Tokyo,Synthetic theme A,en,children;mothers,topic,https://example.org/2,high\n"
+    "3,2010,inferred,,Tokyo,,,older_persons,topic,https://example.org/3,medium; theme title not found\n"
+)
+
+
+def test_load_meetings_keeps_gaps_and_basis(tmp_path):
+    meetings = load_meetings(write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS))
+    assert meetings["meeting_no"].tolist() == [1, 2, 3]
+    assert meetings["theme_found"].tolist() == [False, True, False]
+    assert meetings["year_basis"].tolist() == ["stated", "stated", "inferred"]
+    assert meetings.loc[2, "confidence"] == "medium; theme title not found"
+    assert meetings.loc[1, "focus_groups"] == ("children", "mothers")
+    assert meetings.loc[0, "focus_groups"] == ()
+    assert pd.isna(meetings.loc[0, "theme"])
+
+
+def test_meetings_by_focus_group_explodes_and_drops_empty(tmp_path):
+    long = meetings_by_focus_group(load_meetings(write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS)))
+    assert list(zip(long["meeting_no"], long["focus_group"])) == [(2, "children"), (2, "mothers"),
+                                                                   (3, "older_persons")]
+
+
+def test_unknown_focus_group_names_file_and_row(tmp_path):
+    path = write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS + "4,2011,stated,,,T,en,pets,,,high\n")
+    with pytest.raises(InputError, match=r"synthetic_meeting_themes.csv, row 5: unknown focus group"):
+        load_meetings(path)
+
+
+def test_bad_year_basis_and_year_are_errors(tmp_path):
+    with pytest.raises(InputError, match="row 2: year_basis"):
+        load_meetings(write_synthetic_meetings(tmp_path, "1,2003,guessed,,,,,,,,\n"))
+    with pytest.raises(InputError, match="row 2: meeting_no and year must be integers"):
+        load_meetings(write_synthetic_meetings(tmp_path, "1,20x3,stated,,,,,,,,\n"))
+
+
+def test_missing_column_is_an_error(tmp_path):
+    path = tmp_path / "synthetic_bad.csv"
+    path.write_text("meeting_no,year\n1,2003\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing column"):
+        load_meetings(path)
+
+
+def test_load_instruments_partial_dates(tmp_path):
+    path = tmp_path / "synthetic_instruments.csv"
+    path.write_text("date,instrument,focus_groups,source_url\n"
+                    "2013-10,Synthetic declaration,poor_and_vulnerable;children,https://example.org/a\n"
+                    "2011,Synthetic decade,persons_with_disabilities,https://example.org/b\n"
+                    "2025-10-26,Synthetic admission,,https://example.org/c\n", encoding="utf-8")
+    inst = load_instruments(path)
+    assert inst["year"].tolist() == [2011, 2013, 2025]
+    assert inst["date"].tolist() == ["2011", "2013-10", "2025-10-26"]
+    assert inst.loc[2, "focus_groups"] == ()
+
+
+def test_instrument_bad_date(tmp_path):
+    path = tmp_path / "synthetic_instruments.csv"
+    path.write_text("date,instrument,focus_groups,source_url\nOct 2013,X,,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="row 2: date must start with a 4-digit year"):
+        load_instruments(path)
+
+
+def synthetic_catalogue() -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": ["a_old", "b_child", "b_child_sdg2020", "c_pov", "d_ctx", "e_health", "f_only_wpp"],
+        "group": ["older_persons", "children", "children", "whole_population", "whole_population",
+                  "whole_population", "older_persons"],
+        "domain": ["social_protection", "health", "health", "poverty_and_context", "poverty_and_context",
+                   "health", "care"],
+        "better": ["higher", "lower", "lower", "lower", "neutral", "higher", "higher"],
+    })
+
+
+def test_indicators_for_focus_group_from_catalogue_group():
+    cat = synthetic_catalogue()
+    # the older-vintage duplicate is left out because its newer namesake is in the catalogue
+    assert indicators_for_focus_group("children", cat) == ["b_child"]
+    assert indicators_for_focus_group("older_persons", cat) == ["a_old", "f_only_wpp"]
+    assert indicators_for_focus_group("children", cat, include_older_vintages=True) == ["b_child", "b_child_sdg2020"]
+
+
+def test_focus_groups_without_catalogue_group_follow_documented_rule():
+    cat = synthetic_catalogue()
+    assert indicators_for_focus_group("poor_and_vulnerable", cat) == ["c_pov"]
+    assert indicators_for_focus_group("whole_population", cat) == ["e_health"]
+    assert indicators_for_focus_group("working_age", cat) == []
+    with pytest.raises(ValueError, match="unknown focus group"):
+        indicators_for_focus_group("pets", cat)
+
+
+def synthetic_long() -> pd.DataFrame:
+    rows = []
+    for year, v in [(2006, 10.0), (2010, 12.0), (2014, 16.0), (2016, 20.0)]:
+        rows.append(("AAA", "up_good", year, v))
+    for year, v in [(2008, 50.0), (2018, 30.0)]:
+        rows.append(("BBB", "down_good", year, v))
+    rows.append(("CCC", "up_good", 2000, 1.0))  # nothing near the meeting year
+    return pd.DataFrame(rows, columns=["iso3", "indicator_id", "year", "value"])
+
+
+def test_change_since_meeting_exact_and_nearest():
+    out = change_since_meeting(synthetic_long(), 2008, better={"up_good": "higher", "down_good": "lower"})
+    out = out.set_index(["iso3", "indicator_id"])
+    a = out.loc[("AAA", "up_good")]
+    # 2006 and 2010 are both 2 years away: the earlier (pre-meeting) year is the baseline.
+    assert a["baseline_year"] == 2006 and a["baseline_flag"] == "nearest (-2)"
+    assert a["latest_year"] == 2016 and a["latest_value"] == 20.0
+    assert a["change"] == pytest.approx(10.0)
+    assert a["annualised_change"] == pytest.approx(1.0)
+    assert a["direction"] == "better"
+    b = out.loc[("BBB", "down_good")]
+    assert b["baseline_flag"] == "exact"
+    assert b["change"] == pytest.approx(-20.0) and b["annualised_change"] == pytest.approx(-2.0)
+    assert b["direction"] == "better"
+    c = out.loc[("CCC", "up_good")]
+    assert c["baseline_flag"] == "none within +/-2"
+    assert math.isnan(c["change"]) and c["direction"] == "no comparison"
+
+
+def test_change_since_meeting_window_and_direction_rules():
+    out = change_since_meeting(synthetic_long(), 2010, latest_window=(2012, 2015),
+                               better={"up_good": "lower"}).set_index(["iso3", "indicator_id"])
+    a = out.loc[("AAA", "up_good")]
+    assert a["latest_year"] == 2014 and a["direction"] == "worse"
+    # BBB's only later value (2018) is outside the window: no latest value, no made-up change
+    b = out.loc[("BBB", "down_good")]
+    assert b["baseline_year"] == 2008 and pd.isna(b["latest_year"])
+
+
+def test_change_since_meeting_ignores_projections_and_reports_no_judgement():
+    df = pd.DataFrame({"iso3": "AAA", "indicator_id": "x", "year": [2010, 2015, 2030],
+                       "value": [1.0, 2.0, 9.0], "projection": [False, False, True]})
+    row = change_since_meeting(df, 2010).iloc[0]
+    assert row["latest_year"] == 2015
+    assert row["direction"] == "no judgement"
+
+
+def test_change_since_meeting_aggregate_uses_covered_years_only():
+    agg = pd.DataFrame({"group": "ASEAN", "indicator_id": "x", "year": [2010, 2011, 2020, 2021],
+                        "median": [5.0, 6.0, 8.0, 99.0], "weighted_mean": [1.0, 1.0, 1.0, 1.0],
+                        "coverage_ok": [False, True, True, False]})
+    row = change_since_meeting_aggregate(agg, 2010, better={"x": "higher"}).iloc[0]
+    assert row["group"] == "ASEAN"
+    assert row["baseline_year"] == 2011 and row["baseline_flag"] == "nearest (+1)"
+    assert row["latest_year"] == 2020 and row["change"] == pytest.approx(2.0)
+    assert row["direction"] == "better"
+
+
+def test_change_since_meeting_missing_column():
+    with pytest.raises(InputError, match="missing column 'value'"):
+        change_since_meeting(pd.DataFrame({"iso3": [], "indicator_id": [], "year": []}), 2010)
