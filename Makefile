@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # Reinstall when the dependency list changes, never otherwise.
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,pathlib;print(hashlib.sha256(pathlib.Path('pyproject.toml').read_bytes()).hexdigest()[:12])")
 
-.PHONY: all test install fetch build info sources notebooks bench bench-smoke clean
+.PHONY: all test install fetch build info sources report notebooks bench bench-smoke clean
 
 all: install
 	$(BIN)/python -m analysis run
@@ -37,6 +37,10 @@ info: install
 
 sources: install
 	$(BIN)/python -m analysis sources
+
+# Headline charts, chart pack, country profiles and the gallery (skips work when nothing changed).
+report: install
+	$(BIN)/python -m analysis report
 
 # After a data refresh: re-execute the notebooks over the committed copies (outputs then match the
 # store, as nbval in `make test` checks) and export HTML to reports/notebooks/. Skips unchanged ones.

@@ -187,7 +187,7 @@ def task_report(options: dict) -> dict:
     seconds = time.perf_counter() - start
     figures = paths.reports_dir() / "figures"
     by_ext: dict[str, int] = {}
-    for f in figures.glob("*.*") if figures.is_dir() else []:
+    for f in figures.rglob("*.*") if figures.is_dir() else []:
         by_ext[f.suffix.lstrip(".")] = by_ext.get(f.suffix.lstrip("."), 0) + 1
     profiles = paths.reports_dir() / "profiles"
     return {"seconds": seconds, "summary": result.summary(), "figures_by_type": by_ext,

@@ -5,9 +5,10 @@ Two memory figures are kept because they answer different questions:
 * ``maxrss_mb`` comes from ``os.wait4`` (the kernel's ``ru_maxrss``): the high-water mark of the
   child itself and of any descendant it waited for, whichever was largest. Exact, but a parent and
   a notebook kernel alive at the same time are not added up.
-* ``tree_peak_mb`` samples ``/proc`` every few milliseconds and adds the resident memory of the
-  child and all its live descendants: what the machine needed at once (Linux only; ``None``
-  elsewhere). Short spikes between two samples can be missed, so it can read lower than maxrss.
+* ``tree_peak_mb`` samples ``/proc`` every few milliseconds and adds the memory of the child and
+  all its live descendants, as PSS (shared library pages split between the processes that map
+  them): what the machine needed at once (Linux only; ``None`` elsewhere). Short spikes between
+  two samples can be missed, and PSS leaves out the shared share, so it can read below maxrss.
 
 A child that prints a line ``BENCH_RESULT <json>`` hands structured figures back (see child.py).
 """
@@ -83,16 +84,36 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
+def _pss_bytes(pid: int) -> int | None:
+    """Proportional set size: resident memory with pages shared by n processes counted 1/n each."""
+    try:
+        for line in (_PROC / str(pid) / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        return int((_PROC / str(pid) / "statm").read_text().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its live descendants, in MB."""
+    """Memory of ``root`` and all its live descendants, in MB.
+
+    Summed as PSS where the kernel provides it: several Python processes (the job, a notebook
+    kernel) map the same libraries, and adding their plain RSS would count those pages twice.
+    """
     children = _children_map()
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        try:
-            total += int((_PROC / str(pid) / "statm").read_text().split()[1]) * _PAGE
-        except (OSError, IndexError, ValueError):
-            pass
+        pss = _pss_bytes(pid)
+        total += pss if pss is not None else _rss_bytes(pid)
         todo.extend(children.get(pid, ()))
     return total / 2**20
 

@@ -19,6 +19,7 @@ import shutil
 import statistics
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ if str(REPO) not in sys.path:  # run as a script: make the benchmarks package im
 
 from benchmarks import growth  # noqa: E402
 from benchmarks.procs import Measured, memory_total_mb, run_measured  # noqa: E402
-from benchmarks.workspace import clean_checkout, load_average, machine_description  # noqa: E402
+from benchmarks.workspace import Checkout, clean_checkout, frozen_source, load_average, machine_description  # noqa: E402
 
 CHILD = HERE / "child.py"
 STEPS = ("fetch", "build", "floor", "panel", "report", "notebooks", "main-job", "growth")
@@ -130,6 +131,7 @@ class Bench:
     figures: dict[str, object] = field(default_factory=dict)
     profiles: list[tuple[str, str]] = field(default_factory=list)
     findings: str = ""
+    source: Checkout | None = None   # frozen copy of the repository; clean checkouts are cloned from it
     log: Callable[[str], None] = print
 
     @property
@@ -205,7 +207,6 @@ def step_fetch(b: Bench) -> Section:
     sec = Section(STEP_TITLES["fetch"])
     raw = b.root / "data" / "raw"
     cli = [b.python, "-m", "analysis", "fetch", "--no-download", "--quiet"]
-    before = _raw_state(raw)
     changed_inputs: set[str] = set()
     state_rewritten = False
 
@@ -240,7 +241,6 @@ def step_fetch(b: Bench) -> Section:
                   + f"; fetch's own state file rewritten: {'yes' if state_rewritten else 'no'}."]
     b.targets.append(Target("fetch with valid data/raw/ is a no-op", "0 files touched",
                             f"{len(changed_inputs)} files touched, {copied} copied", noop))
-    del before
     return sec
 
 
@@ -259,7 +259,7 @@ def step_build(b: Bench) -> Section:
         ["`build_store(force=True)` (in-process)", spread(seconds)],
         ["whole process (python start, imports, build)", spread([m.wall for m in runs])],
         ["`build_store()` with inputs unchanged (hash check, skip)", spread([m.result["seconds"] for m in skip])],
-        ["peak resident memory (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+        ["peak resident memory (ru_maxrss / sampled process tree, PSS)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
     ])
     sec.lines += ["", f"Store: {r['rows']:,} rows, {r['indicators']} indicators, {r['economies']} economies, "
                   f"{r['files_read']} files read.", "", "Where the time goes (the median run; memory is the "
@@ -333,7 +333,7 @@ def step_report(b: Bench) -> Section:
     sec.lines += table(["figure", "median (min–max, runs)"], [
         ["`build_reports(force=True)` (in-process)", spread(seconds)],
         ["whole process", spread([m.wall for m in runs])],
-        ["peak resident memory (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+        ["peak resident memory (ru_maxrss / sampled process tree, PSS)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
     ])
     sec.lines += ["", f"Files in reports/figures/: {kinds or 'none'}; country profiles: {r['profiles']}."]
     return sec
@@ -359,7 +359,7 @@ def step_notebooks(b: Bench) -> Section:
         [f"`run_notebooks(force=True)`: {count} executions (notebooks and per-country profiles), HTML export",
          spread(suite_s)],
         [f"floor: {count} notebooks that only start a kernel and `import analysis, analysis.api`", spread(floor_s)],
-        ["peak resident memory of the suite (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+        ["peak resident memory of the suite (ru_maxrss / sampled process tree, PSS)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
     ])
     slowest = sorted(_median_run(runs).result.get("per_notebook", {}).items(), key=lambda kv: -kv[1])[:8]
     sec.lines += ["", f"**suite / floor = {ratio:.1f}×** (target ≤ {TARGET_NOTEBOOK_RATIO:g}×). Slowest "
@@ -387,8 +387,8 @@ def step_main_job(b: Bench) -> Section:
     described = []
 
     def clean_run() -> Measured:
-        checkout = clean_checkout(b.args.repo, clone_dir)
-        described.append(checkout.describe())
+        checkout = clean_checkout(b.source.root, clone_dir, include_uncommitted=False)
+        described.append(b.source.describe())
         return b.run(argv, root=checkout.root, src=checkout.root / "src")
 
     clean = b.repeated("main job (clean checkout)", clean_run, repeat=b.args.main_repeat)
@@ -404,12 +404,13 @@ def step_main_job(b: Bench) -> Section:
     sec.lines += table(["figure", "median (min–max, runs)"], [
         ["clean checkout: fetch from the mirror, build, report, notebooks (wall)", spread([m.wall for m in clean])],
         ["second run with nothing changed (wall)", spread([m.wall for m in second])],
-        ["peak resident memory, clean run (ru_maxrss / sampled process tree)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+        ["peak resident memory, clean run (ru_maxrss / sampled process tree, PSS)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
     ])
     if step_times:
         sec.lines += ["", "Steps of the median clean run, as the job reports them: "
                       + ", ".join(f"{k} {v}" for k, v in step_times.items()) + "."]
-    sec.lines += ["", f"Checkout: {described[-1]}; dependencies: the existing virtual environment; data mirror "
+    sec.lines += ["", f"Checkout: `git clone` of a frozen copy of the repository ({described[-1]}, taken when the "
+                  "benchmark started); dependencies: the existing virtual environment; data mirror "
                   "given by `ANALYSIS_DATA_MIRROR`.", "",
                   f"Outputs in data/processed/ and reports/ rewritten by the second runs: {len(rewritten)}"
                   + (f" ({', '.join(rewritten[:5])}{' …' if len(rewritten) > 5 else ''})" if rewritten else "") + "."]
@@ -535,6 +536,16 @@ def _growth_lines(points: list[dict], b: Bench) -> list[str]:
                   f"peak memory = {fit_m.intercept:.0f} MB + {fit_m.slope * 1e6:.0f} MB per million input rows, "
                   f"R² = {fit_m.r2:.4f}. A constant µs / input row (the 'vs baseline' column near 1) means the "
                   "build grows linearly with its inputs."]
+        per_mode = []
+        for mode in GROWTH_MODES:
+            pts = [p for p in ok if p["mode"] in ("baseline", mode)]
+            if len(pts) >= 3:
+                f = growth.linear_fit([p["rows_in"] for p in pts], [p["seconds"] for p in pts])
+                per_mode.append([f"baseline + {mode}", len(pts), f"{f.slope * 1e6:.2f}", f"{f.intercept:.2f} s",
+                                 f"{f.r2:.4f}"])
+        if per_mode:
+            lines += ["", "The same fit for each way of growing (economies only, indicators only, both):", ""]
+            lines += table(["scales", "points", "µs / input row", "intercept", "R²"], per_mode)
     if any(p.get("m49_above_999") for p in ok):
         lines += ["", "Note: from 4× economies the 660 unused M49 numbers run out, so some synthetic economies "
                   "get M49 numbers above 999 (the countries schema declares 1–999; the build does not enforce "
@@ -543,10 +554,10 @@ def _growth_lines(points: list[dict], b: Bench) -> list[str]:
     if biggest and biggest is not base and base:
         lines += ["", f"Phases at the largest scale ({biggest['label']}) against the baseline:", ""]
         base_ph = {p["phase"]: p["seconds"] for p in base["phases"]}
-        lines += table(["phase", "baseline", biggest["label"], "ratio"], [
+        lines += table(["phase", "baseline", biggest["label"], "ratio", "memory high-water at this scale"], [
             [("&nbsp;&nbsp;&nbsp;&nbsp;" if p["level"] else "") + p["phase"], fmt_s(base_ph.get(p["phase"])),
              fmt_s(p["seconds"]),
-             f"{p['seconds'] / base_ph[p['phase']]:.1f}×" if base_ph.get(p["phase"]) else "–"]
+             f"{p['seconds'] / base_ph[p['phase']]:.1f}×" if base_ph.get(p["phase"]) else "–", fmt_mb(p["hwm_mb"])]
             for p in biggest["phases"]])
         lines += ["", f"(input rows ratio {biggest['rows_in'] / base['rows_in']:.1f}×)"]
     return lines
@@ -680,11 +691,15 @@ def prepare(args: argparse.Namespace, log: Callable[[str], None]) -> Bench:
     if args.root is not None:
         root = args.root.resolve()
         src = (args.src or (root / "src" if (root / "src" / "analysis").is_dir() else args.repo / "src")).resolve()
-    else:
-        log("preparing a clean checkout")
-        checkout = clean_checkout(args.repo, work / "checkout")
+    source = None
+    if args.root is None or "main-job" not in args.skip:
+        log("freezing the code to measure (a private copy of the repository)")
+        source = frozen_source(args.repo, work / "source")
+    if args.root is None:
+        checkout = clean_checkout(source.root, work / "checkout", include_uncommitted=False)
         root, src = checkout.root, checkout.root / "src"
-    b = Bench(args=args, root=root, src=src, mirror=mirror.resolve(), work=work, python=sys.executable, log=log)
+    b = Bench(args=args, root=root, src=src, mirror=mirror.resolve(), work=work, python=sys.executable, log=log,
+              source=source)
     log("fetching the inputs into the measured root")
     _check("first fetch", b.child("fetch"))
     if not (root / "data" / "processed" / "manifest.json").is_file():
@@ -715,7 +730,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = machine_description(args.repo)
     machine["load average (1/5/15 min), start"] = load_average()
     b = prepare(args, log)
-    b.findings = _previous_findings(args.results)
     for step in STEPS:
         if step in args.skip:
             b.sections[step] = Section(STEP_TITLES[step], "skipped", f"left out with `--skip {step}`.")
@@ -726,10 +740,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except StepFailed as exc:
             b.sections[step] = Section(STEP_TITLES[step], "failed", str(exc))
             log(f"{step} failed: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a harness bug in one step must not lose the others' figures
+            b.sections[step] = Section(STEP_TITLES[step], "failed", f"benchmark error: {type(exc).__name__}: {exc}")
+            log(f"{step} failed:\n{traceback.format_exc()}")
     if not args.no_profile and b.figures.get("build_ratio", 0) > TARGET_BUILD_RATIO:
         log("profiling the build (target missed)")
         profile_build(b)
     machine["load average (1/5/15 min), end"] = load_average()
+    b.findings = _previous_findings(args.results)  # read last: notes may be written while the benchmark runs
     text = render(b, machine, time.perf_counter() - started)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.results.with_name(f".{args.results.name}.tmp")

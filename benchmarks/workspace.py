@@ -77,6 +77,21 @@ def clean_checkout(repo: Path, dest: Path, *, include_uncommitted: bool = True) 
     return Checkout(root=dest, commit=commit, overlaid=copied, deleted=len(deleted))
 
 
+def frozen_source(repo: Path, dest: Path) -> Checkout:
+    """A private repository holding what the benchmark measures, fixed when the benchmark starts.
+
+    ``clean_checkout`` of ``repo`` with the uncommitted changes committed *in the copy* (the
+    project's own repository is never changed), so that every later ``git clone`` of it, such as
+    the main job's clean checkouts, sees the same code even while the working tree keeps changing.
+    """
+    checkout = clean_checkout(repo, dest)
+    if checkout.overlaid or checkout.deleted:
+        _git(dest, "add", "--all")
+        _git(dest, "-c", "user.name=benchmarks", "-c", "user.email=benchmarks@localhost", "commit", "--quiet",
+             "--no-verify", "-m", "benchmark snapshot of uncommitted changes")
+    return checkout
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

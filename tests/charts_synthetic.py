@@ -91,6 +91,8 @@ def synthetic_store_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                          vintage="2098-06-30", projection_after=2020),
         synthetic_series("gov_share_che", [2019, 2020], base=40.0, step=0.0, missing=("KOR",)),
         synthetic_series("oop_share_che", [2019, 2020], base=20.0, step=0.0, missing=("KOR",)),
+        # The aggregation weight: distinct per country so a weighted mean differs from a plain one.
+        synthetic_series("pop_total", list(range(2010, 2023)), base=1000.0, step=0.0, unit="persons"),
     ]
     data = pd.concat(parts, ignore_index=True)
     data = data.astype({"iso3": "string", "indicator_id": "string", "unit": "string", "source_id": "string",

@@ -130,6 +130,29 @@ def test_lines_ydata_projection_and_footer():
     assert "Korea, Rep." in texts and "ASEAN median" in texts  # end labels
 
 
+def test_weighted_mean_aggregate_is_population_weighted(synthetic_project):
+    data = synthetic_series("under5_mortality", list(range(2010, 2023)), base=40.0, step=-1.0)
+    chart = charts.lines(data, aggregate="weighted_mean", title="Synthetic mortality")
+    members = focus_members()
+    asean = members.loc[members["grouping"] == "ASEAN", "iso3"].tolist()
+    pop = synthetic_series("pop_total", list(range(2010, 2023)), base=1000.0, step=0.0, unit="persons")
+    both = data[data["iso3"].isin(asean)].merge(pop[["iso3", "year", "value"]], on=["iso3", "year"],
+                                                 suffixes=("", "_pop"))
+    expected = both.groupby("year").apply(lambda g: (g["value"] * g["value_pop"]).sum() / g["value_pop"].sum(),
+                                          include_groups=False)
+    line = _by_gid(chart.figure, "aggregate")
+    assert np.allclose(line.get_ydata(), expected.to_numpy())
+    plain = data[data["iso3"].isin(asean)].groupby("year")["value"].mean()
+    assert not np.allclose(line.get_ydata(), plain.to_numpy())  # the weights matter
+    assert "ASEAN population-weighted mean" in _texts(chart.figure)
+
+
+def test_unknown_aggregate_statistic_is_refused():
+    data = synthetic_series("under5_mortality", [2010, 2011])
+    with pytest.raises(charts.ChartDataError, match="aggregate must be one of"):
+        charts.lines(data, aggregate="mean")
+
+
 def test_small_multiples_marks_missing_panels():
     data = synthetic_series("synthetic_share", list(range(2010, 2016)), missing=("BRN",))
     chart = charts.small_multiples(data, title="Synthetic panels")

@@ -92,6 +92,10 @@ def test_inplace_writes_outputs_into_the_notebook_and_then_skips(project):
     assert not (project / "reports" / "notebooks" / "executed").exists()
     # executing in place changes outputs, not sources: nothing to redo
     assert run_notebooks(inplace=True, names=["01"], profiles=False, export_html=False).runs[0].status == "skipped"
+    # but a notebook whose outputs were cleared (same sources) is executed again
+    make_synthetic_notebook(nb_path)
+    assert run_notebooks(inplace=True, names=["01"], profiles=False, export_html=False).runs[0].status == "executed"
+    assert "answer 42" in _stdout(nbformat.read(nb_path, as_version=4))
 
 
 def test_inplace_output_is_byte_identical_across_runs(project):

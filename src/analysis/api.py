@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import groups, store
+from .store import as_list
 from .groups import members as _group_members
 
 DEFAULT_WINDOW = 10
@@ -54,14 +55,6 @@ __all__ = [
 # Argument resolution
 
 
-def _as_list(values: str | Iterable[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    if isinstance(values, str):
-        return [values]
-    return [str(v) for v in values]
-
-
 def resolve_countries(countries: Countries, *, on: str | date | None = None,
                       processed_dir: Path | str | None = None) -> list[str] | None:
     """ISO3 codes for a ``countries`` argument (None stays None: all economies).
@@ -69,7 +62,7 @@ def resolve_countries(countries: Countries, *, on: str | date | None = None,
     Group names are expanded with :func:`analysis.groups.members` against the store's countries
     table; an ISO3 code not in that table raises ValueError (a typo must not read as a gap).
     """
-    items = _as_list(countries)
+    items = as_list(countries)
     if items is None:
         return None
     table = store.read_table("countries", processed_dir)
@@ -90,7 +83,7 @@ def resolve_countries(countries: Countries, *, on: str | date | None = None,
 
 
 def _check_indicators(indicators: str | Iterable[str] | None, processed_dir) -> list[str] | None:
-    wanted = _as_list(indicators)
+    wanted = as_list(indicators)
     if wanted is None:
         return None
     known = store.indicator_ids(processed_dir)
@@ -307,6 +300,29 @@ def compute_aggregates(df: pd.DataFrame, countries: pd.DataFrame, *, min_coverag
                                    "coverage": "string", "coverage_weighted": "string",
                                    "composition": "string", "year": "int16"})
     return out.sort_values(["group", "indicator_id", "year"], kind="stable").reset_index(drop=True)
+
+
+def aggregate_members(df: pd.DataFrame, members: Sequence[str], *, label: str = "group",
+                      min_coverage: float = DEFAULT_MIN_COVERAGE, weights: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Median and population-weighted mean over an explicit list of members, per indicator and year.
+
+    The same rule as :func:`compute_aggregates` (which calls it per group), for callers that hold
+    their own member list, such as the charts. ``weights`` has columns iso3, year, weight; without
+    it the weighted mean is missing (``n_weighted`` = 0), never an unweighted mean in disguise.
+    """
+    data = df.loc[df["value"].notna(), ["iso3", "indicator_id", "year", "value"]
+                  + [c for c in ("projection",) if c in df.columns]]
+    universe = data.loc[:, ["indicator_id", "year"]].drop_duplicates()
+    if weights is None:
+        weights = pd.DataFrame({"iso3": pd.Series(dtype="string"), "year": pd.Series(dtype="int64"),
+                                "weight": pd.Series(dtype="float64")})
+    return _aggregate_group(data, universe, weights, label, list(members), min_coverage)
+
+
+def population_weights(iso3: Sequence[str], processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Total population (the aggregation weight) of the given economies, as iso3, year, weight."""
+    pop = load(WEIGHT_INDICATOR, countries=list(iso3), processed_dir=processed_dir)
+    return pop.loc[:, ["iso3", "year", "value"]].rename(columns={"value": "weight"})
 
 
 def _aggregate_group(data: pd.DataFrame, universe: pd.DataFrame, weights: pd.DataFrame, group: str,

@@ -54,24 +54,41 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from .notebooks import run_notebooks
 
-    print(run_notebooks(inplace=args.inplace, export_html=not args.no_html).summary())
+    print(run_notebooks(inplace=args.inplace, export_html=not args.no_html, force=args.force).summary())
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    """The main job. Steps that are not part of the package yet are skipped with a note."""
-    import importlib.util
+def _step_argv(name: str, args: argparse.Namespace) -> list[str]:
+    argv = [name]
+    if name == "fetch":
+        if args.mirror is not None:
+            argv += ["--mirror", str(args.mirror)]
+        if args.no_download:
+            argv.append("--no-download")
+    if args.quiet and name in ("fetch", "build"):
+        argv.append("--quiet")
+    if args.force and name in ("build", "report", "notebooks"):
+        argv.append("--force")
+    return argv
 
-    steps = [("fetch", _cmd_fetch), ("build", _cmd_build), ("report", _cmd_report), ("notebooks", _cmd_notebooks)]
-    for name, func in steps:
-        module = {"fetch": "fetch", "build": "build", "report": "report", "notebooks": "notebooks"}[name]
-        if importlib.util.find_spec(f"analysis.{module}") is None:
-            print(f"[{name}] not available in this version; skipped")
-            continue
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """The main job: fetch -> build -> report -> notebooks, each in its own child process.
+
+    A child per step returns its memory to the system when the step ends, so the job's peak is
+    that of its largest step rather than the sum of everything the steps imported and cached.
+    """
+    import subprocess
+
+    for name in ("fetch", "build", "report", "notebooks"):
         start = time.perf_counter()
-        print(f"[{name}]")
-        func(args)
-        print(f"[{name}] done in {time.perf_counter() - start:.1f} s")
+        print(f"[{name}]", flush=True)
+        done = subprocess.run([sys.executable, "-m", "analysis", *_step_argv(name, args)], check=False)
+        if done.returncode != 0:
+            print(f"[{name}] failed (exit {done.returncode}); later steps not run. Outputs of earlier runs "
+                  "are intact: every output is replaced atomically.", file=sys.stderr)
+            return done.returncode
+        print(f"[{name}] done in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
 
 
@@ -108,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("notebooks", help="execute the notebooks and export them as HTML into reports/notebooks/")
     p.add_argument("--inplace", action="store_true", help="save the executed notebooks over the committed ones")
     p.add_argument("--no-html", action="store_true", help="do not export HTML")
+    p.add_argument("--force", action="store_true", help="re-execute even when the store and notebooks are unchanged")
     p.set_defaults(func=_cmd_notebooks)
 
     p = sub.add_parser("run", help="the main job: fetch, build, report, notebooks")
@@ -115,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-download", action="store_true", help="use the mirror only; never download")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--force", action="store_true", help="redo every step even when inputs are unchanged")
-    p.set_defaults(func=_cmd_run, inplace=False, no_html=False)
+    p.set_defaults(func=_cmd_run)
     return parser
 
 

@@ -13,7 +13,8 @@ Outputs are deterministic: papermill's and nbclient's timing metadata are remove
 stable, and every output is scanned for machine paths, object addresses and timestamps (reported as
 issues). Every file is written atomically: a failing notebook leaves the last good outputs in place.
 
-Work is skipped when nothing it depends on changed: the store manifest, the notebook's sources (not
+Two kernels run at once on a two-core machine (``jobs``); each writes only its own files, and the
+run state is recorded by the parent process. Work is skipped when nothing it depends on changed: the store manifest, the notebook's sources (not
 its outputs), the package code and the parameters are hashed into a key kept in
 ``reports/notebooks/run-state.json``; ``force=True`` re-executes everything.
 """
@@ -23,16 +24,19 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from . import atomic, paths
 from .errors import AnalysisError
+
+if TYPE_CHECKING:  # imported where used: nbformat costs ~1 s to import (jsonschema), and the
+    import nbformat  # notebooks import this module in every kernel for show()/latest_table()
 
 KERNEL = "python3"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
@@ -104,6 +108,8 @@ def notebook_source_hash(path: Path) -> str:
     Executing a notebook in place changes its outputs but not this hash, so an in-place run is
     skipped the next time unless something it depends on changed.
     """
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     cells = [(c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
     kernel = nb.metadata.get("kernelspec", {}).get("name", "")
@@ -262,70 +268,127 @@ def focus_countries() -> list[str]:
     return [str(c) for c in api.members("FOCUS")]
 
 
-def _run_one(name: str, source: Path, parameters: Mapping[str, object] | None, notebook_target: Path | None,
-             html_target: Path | None, cwd: Path, key: str, state: dict[str, str], force: bool) -> NotebookRun:
-    targets = [t for t in (notebook_target, html_target) if t is not None]
-    if not force and state.get(name) == key and all(t.exists() for t in targets):
-        return NotebookRun(name=name, status="skipped")
+@dataclass(frozen=True)
+class _Task:
+    """One execution: a notebook (or one profile of the profile notebook) and where its outputs go."""
+
+    name: str
+    source: Path
+    parameters: Mapping[str, object] | None
+    notebook_target: Path | None
+    html_target: Path | None
+    cwd: Path
+    key: str
+    title_suffix: str = ""
+
+    def state_value(self) -> str:
+        """The key plus the hash of the executed notebook as written: an in-place notebook whose
+        outputs were cleared or edited since (same sources, so same key) is executed again."""
+        if self.notebook_target is None:
+            return self.key
+        written = self.notebook_target.read_bytes() if self.notebook_target.exists() else b""
+        return f"{self.key}|{_sha256(written)}"
+
+    def up_to_date(self, state: Mapping[str, str]) -> bool:
+        targets = [t for t in (self.notebook_target, self.html_target) if t is not None]
+        return all(t.exists() for t in targets) and state.get(self.name) == self.state_value()
+
+
+def _execute_task(task: _Task) -> NotebookRun:
+    """Execute one task and write its outputs atomically (runs in a worker process when jobs > 1)."""
     start = time.perf_counter()
     try:
-        executed = _execute(source, parameters, cwd)
+        executed = _execute(task.source, task.parameters, task.cwd)
     except Exception as exc:  # noqa: BLE001 - any kernel/cell failure is reported, not raised mid-suite
-        return NotebookRun(name=name, status="failed", seconds=time.perf_counter() - start,
+        return NotebookRun(name=task.name, status="failed", seconds=time.perf_counter() - start,
                            error=_error_text(exc))
-    executed = clean_executed(executed, keep_parameters=bool(parameters))
-    run = NotebookRun(name=name, status="executed", issues=find_volatile(executed))
-    if notebook_target is not None:
-        atomic.write_text(notebook_target, nbformat.writes(executed) + "\n")
-        run.outputs.append(paths.relative_to_root(notebook_target))
-    if html_target is not None:
-        atomic.write_text(html_target, to_html(executed, _title(executed, source.stem)))
-        run.outputs.append(paths.relative_to_root(html_target))
+    executed = clean_executed(executed, keep_parameters=bool(task.parameters))
+    run = NotebookRun(name=task.name, status="executed", issues=find_volatile(executed))
+    if task.notebook_target is not None:
+        import nbformat
+
+        atomic.write_text(task.notebook_target, nbformat.writes(executed) + "\n")
+        run.outputs.append(paths.relative_to_root(task.notebook_target))
+    if task.html_target is not None:
+        atomic.write_text(task.html_target, to_html(executed, _title(executed, task.source.stem) + task.title_suffix))
+        run.outputs.append(paths.relative_to_root(task.html_target))
     run.seconds = time.perf_counter() - start
-    state[name] = key
     return run
+
+
+def _tasks(selected: Sequence[Path], inplace: bool, export_html: bool, parameters: Mapping[str, object] | None,
+           profiles: bool, countries: Sequence[str] | None, notebooks_dir: Path, output_dir: Path) -> list[_Task]:
+    store, code = store_hash(), package_hash()
+    mode = "inplace" if inplace else "copy"
+    tasks = []
+    for source in selected:
+        tasks.append(_Task(
+            name=source.stem, source=source, parameters=parameters,
+            notebook_target=source if inplace else output_dir / "executed" / source.name,
+            html_target=output_dir / f"{source.stem}.html" if export_html else None, cwd=notebooks_dir,
+            key=run_key(source, parameters, store, code) + f"|{mode}|{export_html}"))
+        if source.stem == PROFILE_NOTEBOOK and profiles and export_html:
+            for iso3 in (countries if countries is not None else focus_countries()):
+                params = {**dict(parameters or {}), PROFILE_PARAMETER: iso3}
+                tasks.append(_Task(
+                    name=f"{source.stem}[{iso3}]", source=source, parameters=params, notebook_target=None,
+                    html_target=output_dir / "profiles" / f"{iso3}.html", cwd=notebooks_dir,
+                    key=run_key(source, params, store, code), title_suffix=f": {iso3}"))
+    return tasks
+
+
+def default_jobs() -> int:
+    """Parallel kernels: two where there are two cores (each kernel is mostly one busy process)."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequence[str] | None = None,
                   parameters: Mapping[str, object] | None = None, *, force: bool = False,
                   profiles: bool = True, countries: Sequence[str] | None = None,
                   notebooks_dir: Path | None = None, output_dir: Path | None = None,
-                  raise_on_error: bool = True) -> RunResult:
+                  raise_on_error: bool = True, jobs: int | None = None) -> RunResult:
     """Execute the notebooks and export them; see the module docstring.
 
     ``names`` selects notebooks (stem or number); ``parameters`` are passed to every selected notebook
     through papermill. The profile notebook additionally runs once per country in ``countries``
-    (default: the focus countries) unless ``profiles=False``. With ``raise_on_error`` (the default, so
-    that ``python -m analysis notebooks`` exits non-zero) a failure or a volatile output raises
-    ``NotebookError`` carrying the summary, after every notebook has been tried.
+    (default: the focus countries) unless ``profiles=False``. ``jobs`` kernels run at once (default:
+    ``default_jobs()``); results are reported in notebook order whatever the finishing order. With
+    ``raise_on_error`` (the default, so that ``python -m analysis notebooks`` exits non-zero) a failure
+    or a volatile output raises ``NotebookError`` carrying the summary, after every notebook has been tried.
     """
     notebooks_dir = Path(notebooks_dir or paths.notebooks_dir())
     output_dir = Path(output_dir or paths.reports_dir() / "notebooks")
     state_path = output_dir / STATE_FILE
     state = _read_state(state_path)
-    store, code = store_hash(), package_hash()
     result = RunResult()
     start = time.perf_counter()
     selected = discover(notebooks_dir, names)
     if not selected:
         raise NotebookError(f"{paths.relative_to_root(notebooks_dir)}: no notebooks matching {NOTEBOOK_GLOB}")
-    mode = "inplace" if inplace else "copy"
-    for source in selected:
-        nb_target = source if inplace else output_dir / "executed" / source.name
-        html_target = output_dir / f"{source.stem}.html" if export_html else None
-        key = run_key(source, parameters, store, code) + f"|{mode}|{export_html}"
-        run = _run_one(source.stem, source, parameters, nb_target, html_target, notebooks_dir, key, state, force)
-        result.runs.append(run)
-        _write_state(state_path, state)
-        if source.stem == PROFILE_NOTEBOOK and profiles and export_html and run.status != "failed":
-            for iso3 in (countries if countries is not None else focus_countries()):
-                params = {**dict(parameters or {}), PROFILE_PARAMETER: iso3}
-                pkey = run_key(source, params, store, code)
-                target = output_dir / "profiles" / f"{iso3}.html"
-                prun = _run_one(f"{source.stem}[{iso3}]", source, params, None, target, notebooks_dir,
-                                pkey, state, force)
-                result.runs.append(prun)
-                _write_state(state_path, state)
+    tasks = _tasks(selected, inplace, export_html, parameters, profiles, countries, notebooks_dir, output_dir)
+    todo = [t for t in tasks if force or not t.up_to_date(state)]
+    runs: dict[str, NotebookRun] = {t.name: NotebookRun(name=t.name, status="skipped") for t in tasks}
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+
+    def record(task: _Task, run: NotebookRun) -> None:
+        runs[task.name] = run
+        if run.status == "executed":
+            state[task.name] = task.state_value()
+            _write_state(state_path, state)
+
+    if jobs == 1 or len(todo) <= 1:
+        for task in todo:
+            record(task, _execute_task(task))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: workers inherit the environment (project root, mirror) without re-importing anything
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {task.name: (task, pool.submit(_execute_task, task)) for task in todo}
+            for task, future in futures.values():
+                record(task, future.result())
+    result.runs = [runs[t.name] for t in tasks]
     result.seconds = time.perf_counter() - start
     if raise_on_error and not result.ok:
         raise NotebookError(result.summary())
@@ -351,6 +414,9 @@ def table_text(df, digits: int = 1, index: bool = False) -> str:
     for col in frame.columns:
         if pd.api.types.is_float_dtype(frame[col]):
             frame[col] = frame[col].round(digits)
+        elif frame[col].isna().any():
+            # nullable ints, strings and objects print <NA> or None; show gaps the same way everywhere
+            frame[col] = frame[col].astype("object").where(frame[col].notna(), NO_DATA)
     return frame.to_string(index=False, na_rep=NO_DATA)
 
 
@@ -370,15 +436,13 @@ def show(chart, name: str, notebook: str) -> None:
 
     from . import charts
 
-    # PNG, CSV and JSON only: SVG and PDF of the headline charts come from `python -m analysis report`,
-    # and rendering them for every notebook chart would double the notebooks' run time.
-    written = charts.save(chart, name, subdir=notebook, made_by=f"notebooks/{notebook}.ipynb", formats=("png",))
+    written = charts.save(chart, name, subdir=notebook, made_by=f"notebooks/{notebook}.ipynb")
     buf = io.BytesIO()
     with charts.styled():
         chart.figure.savefig(buf, format="png", dpi=INLINE_DPI, metadata={"Software": None})
     display(Image(data=buf.getvalue()))
     stem = paths.relative_to_root(written["png"]).removesuffix(".png")
-    print(f"Files: {stem}.png (and .csv with the plotted values, .json with sources)")
+    print(f"Files: {stem}.png, .svg, .pdf; .csv holds the plotted values, .json the sources")
     chart.close()
 
 

@@ -522,7 +522,8 @@ def _dot_strip(fig, rect, r: _ProfileRow, colour: str) -> None:
         ax.plot([r.value], [0], "o", ms=6, color=colour, mec="#111111", mew=0.8)
 
 
-def write_profiles(ctx: _Context, out_dir: Path) -> list[Path]:
+def write_profiles(ctx: _Context, out_dir: Path, countries: list[str] | None = None) -> list[Path]:
+    """``reports/profiles/<ISO3>.pdf`` for every focus country (or those given)."""
     ids = [i for ids in PROFILE_INDICATORS.values() for i in ids if i in ctx.store_ids]
     absent = [i for ids in PROFILE_INDICATORS.values() for i in ids if i not in ctx.store_ids]
     latest, window = _latest_frame(ctx, ids) if ids else (pd.DataFrame(columns=["iso3", "indicator_id"]), None)
@@ -532,7 +533,7 @@ def write_profiles(ctx: _Context, out_dir: Path) -> list[Path]:
     window_note = (f"Latest value within the {LATEST_WINDOW} years up to each indicator's latest year in the store "
                    f"(here {window[0]}–{window[1]} at the widest)." if window else "")
     written = []
-    for iso3 in palette.focus_iso3():
+    for iso3 in countries or palette.focus_iso3():
         rows = profile_table(latest, ctx, iso3)
         with style.styled():
             fig = draw_profile(iso3, rows, window_note)
@@ -613,12 +614,12 @@ def _store_hash(processed_dir: Path | None) -> str:
 
 def build_reports(force: bool = False, *, processed_dir: Path | None = None, reports_dir: Path | None = None,
                   catalogue: pd.DataFrame | None = None, charts: tuple[dict, ...] | None = None,
-                  progress: Callable[[str], None] | None = None) -> ReportResult:
+                  profiles: list[str] | None = None, progress: Callable[[str], None] | None = None) -> ReportResult:
     """Draw and export the headline charts, the chart pack, the country profiles and the gallery.
 
     ``processed_dir`` / ``reports_dir`` default to the project's ``data/processed`` and ``reports``;
     ``catalogue`` (a frame like ``api.catalogue()``) and ``charts`` (specs like ``HEADLINE_CHARTS``)
-    are for tests. Unless ``force``, nothing is redone when the store manifest, the reference
+    and ``profiles`` (ISO3 codes; default all focus countries) are for tests. Unless ``force``, nothing is redone when the store manifest, the reference
     tables, the registry and the report code are unchanged since the last run.
     """
     from . import store
@@ -658,7 +659,7 @@ def build_reports(force: bool = False, *, processed_dir: Path | None = None, rep
     result.pack_pages = write_chart_pack(drawn, result.pack)
     for _, chart in drawn:
         chart.close()
-    result.profiles = write_profiles(ctx, reports / "profiles")
+    result.profiles = write_profiles(ctx, reports / "profiles", profiles)
     result.index, result.gallery_charts = write_gallery(reports)
     atomic.write_text(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
     return result

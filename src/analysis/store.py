@@ -130,7 +130,8 @@ def clear_cache() -> None:
         _ids.clear()
 
 
-def _as_list(values: str | Iterable[str] | None) -> list[str] | None:
+def as_list(values: str | Iterable[str] | None) -> list[str] | None:
+    """None stays None; one id becomes a one-item list; any other iterable becomes a list of str."""
     if values is None:
         return None
     if isinstance(values, str):
@@ -158,10 +159,10 @@ def _year_filter(years) -> ds.Expression | None:
 
 def _filter(indicators, countries, years) -> ds.Expression | None:
     parts = []
-    ind = _as_list(indicators)
+    ind = as_list(indicators)
     if ind is not None:
         parts.append(pc.field("indicator_id").isin(ind))
-    iso = _as_list(countries)
+    iso = as_list(countries)
     if iso is not None:
         parts.append(pc.field("iso3").isin(iso))
     yf = _year_filter(years)
@@ -189,7 +190,7 @@ def read_indicators(indicators: str | Iterable[str] | None = None, countries: st
     unknown = [c for c in cols if c not in opened.names]
     if unknown:
         raise KeyError(f"indicators.parquet has no column(s) {unknown}; it has {list(opened.names)}")
-    ind = _as_list(indicators)
+    ind = as_list(indicators)
     expr = _filter(ind, countries, years)
     # Filter columns are read too, then dropped: the filter runs in memory on the chosen row groups.
     needed = cols + [c for c in ("indicator_id", "iso3", "year") if c not in cols and expr is not None]

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
 
 from ..errors import AnalysisError
 from . import footer as footer_mod
@@ -160,10 +162,30 @@ def frame(title: str, subtitle: str, footer_lines: list[str], body_height: float
     return Frame(figure=fig, header=header, body=body, foot=foot)
 
 
+def freeze_layout(fig: Figure, digits: int = 5) -> None:
+    """Run the layout once, snap every subfigure and axes to a fine grid, and switch layout off.
+
+    Constrained layout iterates over sets of artists whose order follows memory addresses, so two
+    processes can place an axes a few 1e-9 inch apart, which shows up in the exported SVG/PDF
+    numbers. Snapping to 1e-5 of the figure (1/10,000 inch) and freezing makes every export of
+    the same chart byte-identical.
+    """
+    if fig.get_layout_engine() is not None:
+        fig.canvas.draw()
+    for sub in fig.subfigs:
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), digits))
+    for ax in fig.get_axes():
+        pos = ax.get_position(original=False)
+        ax.set_axes_locator(None)
+        ax.set_position(Bbox(np.round(pos.get_points(), digits)), which="both")
+    fig.set_layout_engine("none")
+
+
 def finish(fr: Frame, *, kind: str, title: str, subtitle: str, unit: str, data: pd.DataFrame,
            footer_lines: list[str], notes: list[str], coverage: dict, sources: dict[str, list[str]],
            axes: dict, made_by: str | None) -> Chart:
     """Bundle the drawn figure and its metadata into a ``Chart``."""
+    freeze_layout(fr.figure)
     ids = tuple(sorted({str(i) for i in data.get("indicator_id", pd.Series(dtype="string")).dropna().unique()}))
     return Chart(
         figure=fr.figure, kind=kind, title=title, subtitle=subtitle, unit=unit, indicator_ids=ids,

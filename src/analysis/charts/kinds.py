@@ -19,12 +19,14 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from .. import api
 from .. import bands as bands_mod
 from .. import paths
 from . import footer as footer_mod
 from . import palette, style
 from .base import (
-    DEFAULT_WIDTH, Chart, ChartDataError, bar_key_handles, check_tidy, collect_footer, finish, frame, key_handles,
+    DEFAULT_WIDTH, Chart, ChartDataError, bar_key_handles, check_tidy, collect_footer, finish, frame, freeze_layout,
+    key_handles,
     one_indicator, unit_of,
 )
 from .layout import boxes_overlap, fmt, repel_1d
@@ -39,7 +41,8 @@ def _in_style(func):
         with style.styled():
             return func(*args, **kwargs)
     return wrapper
-STATISTICS = {"median": "median", "mean": "mean"}
+# The two group statistics of the project (see analysis.api.compute_aggregates), drawn alike everywhere.
+STATISTICS = {"median": "median", "weighted_mean": "population-weighted mean"}
 
 
 # ----------------------------------------------------------------------------- shared helpers
@@ -72,20 +75,31 @@ def _headline_year(years: pd.Series) -> int | None:
     return int(max(y for y, c in counts.items() if c == best))
 
 
-def _aggregate(values: pd.Series, members: list[str], statistic: str) -> tuple[float, int, int]:
-    """Statistic over the ASEAN members with data: (value, n, N)."""
-    vals = values.reindex(members).dropna()
+def _check_statistic(statistic: str) -> None:
     if statistic not in STATISTICS:
         raise ChartDataError(f"aggregate must be one of {sorted(STATISTICS)} or None, got {statistic!r}")
-    if vals.empty:
+
+
+def _aggregate(latest: pd.DataFrame, members: list[str], statistic: str) -> tuple[float, int, int]:
+    """Statistic over the ASEAN members' latest values (each from its own year): (value, n, N)."""
+    _check_statistic(statistic)
+    part = latest.loc[:, ["year", "value"]].rename_axis("iso3").reset_index()
+    part = part.loc[part["iso3"].isin(members) & part["value"].notna()]
+    if part.empty:
         return math.nan, 0, len(members)
-    v = float(vals.median()) if statistic == "median" else float(vals.mean())
-    return v, int(len(vals)), len(members)
+    # One pseudo-year: the statistic is taken across the members' latest values, whatever their years.
+    flat = part.assign(year=0, indicator_id="latest")
+    weights = None
+    if statistic == "weighted_mean":
+        weights = api.population_weights(members).merge(part.loc[:, ["iso3", "year"]], on=["iso3", "year"])
+        weights = weights.assign(year=0)
+    agg = api.aggregate_members(flat, members, min_coverage=0.0, weights=weights)
+    value_col, n_col = ("median", "n") if statistic == "median" else ("weighted_mean", "n_weighted")
+    return float(agg[value_col].iloc[0]), int(agg[n_col].iloc[0]), len(members)
 
 
 def _aggregate_label(statistic: str, n: int, total: int, of: str = "values") -> str:
-    word = "median" if statistic == "median" else "unweighted mean"
-    return f"ASEAN {word} of {of} ({n} of {total} members)"
+    return f"ASEAN {STATISTICS[statistic]} of {of} ({n} of {total} members)"
 
 
 def _asean_members(rows: pd.DataFrame) -> list[str]:
@@ -155,10 +169,6 @@ def _label_height(ax, fontsize: float) -> float:
     return abs(ymax - ymin) * line_px / max(h_px, 1.0)
 
 
-def _root_figure(fr) -> object:
-    return fr.figure
-
-
 # ----------------------------------------------------------------------------- ranked bars
 @_in_style
 def ranked_bars(
@@ -187,7 +197,7 @@ def ranked_bars(
     order = sorted(have, key=lambda i: (-values[i], i))
     ylabels = order + missing
     n_rows = len(ylabels)
-    agg_val, n_agg, n_tot = (_aggregate(values, members, aggregate) if aggregate else (math.nan, 0, len(members)))
+    agg_val, n_agg, n_tot = (_aggregate(latest, members, aggregate) if aggregate else (math.nan, 0, len(members)))
 
     band_frame = None
     if banded:
@@ -202,9 +212,9 @@ def ranked_bars(
     extra_rows = []
     if aggregate and n_agg:
         extra_rows.append(pd.DataFrame({
-            "iso3": ["ASEAN"], "country": [f"ASEAN {aggregate}"], "group": ["aggregate"], "indicator_id": [ind],
+            "iso3": ["ASEAN"], "country": [f"ASEAN {STATISTICS[aggregate]}"], "group": ["aggregate"], "indicator_id": [ind],
             "year": pd.array([pd.NA], dtype="Int64"), "value": [agg_val], "unit": [unit], "source_id": [pd.NA],
-            "vintage": [pd.NA], "projection": pd.array([pd.NA], dtype="boolean"), "role": [f"aggregate: {aggregate}"],
+            "vintage": [pd.NA], "projection": pd.array([pd.NA], dtype="boolean"), "role": [f"aggregate: {STATISTICS[aggregate]}"],
             "n": [n_agg], "N": [n_tot]}))
     table = _concat([plotted, nodata, *extra_rows])
     if band_frame is not None and not table.empty:
@@ -252,7 +262,7 @@ def ranked_bars(
     if aggregate and n_agg:
         ax.axvline(agg_val, color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH * 0.8, zorder=4,
                    gid="aggregate")
-        ax.text(agg_val, -0.75, f"ASEAN {aggregate}: {fmt(agg_val)}", ha="center", va="bottom", fontsize=8,
+        ax.text(agg_val, -0.75, f"ASEAN {STATISTICS[aggregate]}: {fmt(agg_val)}", ha="center", va="bottom", fontsize=8,
                 color=palette.AGGREGATE_COLOUR, fontweight="bold", zorder=6,
                 bbox=dict(facecolor="white", edgecolor="none", pad=1.0))
     names = _names(rows)
@@ -283,15 +293,48 @@ def banded_bars(data: pd.DataFrame, *, better: str | None = None, **kwargs) -> C
 
 # ----------------------------------------------------------------------------- lines
 def _aggregate_series(d: pd.DataFrame, members: list[str], statistic: str) -> pd.DataFrame:
-    """Per-year statistic over members with data; kept only where at least half the members report."""
-    part = d[d["iso3"].isin(members) & d["value"].notna()]
-    if part.empty:
-        return pd.DataFrame(columns=["year", "value", "n", "N", "projection"])
-    func = "median" if statistic == "median" else "mean"
-    g = part.groupby("year").agg(value=("value", func), n=("value", "size"), projection=("projection", "max"))
-    g = g.reset_index()
-    g["N"] = len(members)
-    return g[g["n"] * 2 >= len(members)].reset_index(drop=True)
+    """Per-year statistic over the members with data, by the project's one aggregation rule.
+
+    Years below the API's minimum coverage are left out (missing, not computed).
+    """
+    _check_statistic(statistic)
+    weights = api.population_weights(members) if statistic == "weighted_mean" else None
+    agg = api.aggregate_members(d, members, min_coverage=api.DEFAULT_MIN_COVERAGE, weights=weights)
+    value_col, n_col = ("median", "n") if statistic == "median" else ("weighted_mean", "n_weighted")
+    out = agg.loc[agg[value_col].notna(), ["year", value_col, n_col, "N", "projection"]]
+    out = out.rename(columns={value_col: "value", n_col: "n"}).sort_values("year")
+    return out.astype({"year": "int64"}).reset_index(drop=True)
+
+
+def _series_panel(d: pd.DataFrame, rows: pd.DataFrame, ind: str, unit: str, aggregate: str | None,
+                  start: int | None, end: int | None, projections: bool):
+    """The rows a time-series chart draws: countries' series in the span, the ASEAN aggregate, and
+    "no data" rows for countries without a value (so a gap is shown, not dropped).
+
+    Returns (series, have, missing, members, aggregate series, plotted rows for the CSV).
+    """
+    d = d[d["iso3"].isin(rows["iso3"]) & d["value"].notna()]
+    if not projections:
+        d = d[~d["projection"]]
+    if start is not None:
+        d = d[d["year"] >= start]
+    if end is not None:
+        d = d[d["year"] <= end]
+    d = d.sort_values(["iso3", "year"])
+    present = set(d["iso3"])
+    have = [i for i in rows["iso3"] if i in present]
+    missing = [i for i in rows["iso3"] if i not in present]
+    members = _asean_members(rows)
+    agg = _aggregate_series(d, members, aggregate) if aggregate else pd.DataFrame()
+    plotted = _plotted_rows(d, rows, role="country")
+    if aggregate and not agg.empty:
+        plotted = _concat([plotted, pd.DataFrame({
+            "iso3": "ASEAN", "country": f"ASEAN {STATISTICS[aggregate]}", "group": "aggregate", "indicator_id": ind,
+            "year": agg["year"].astype("Int64").to_numpy(), "value": agg["value"].to_numpy(), "unit": unit,
+            "source_id": pd.NA, "vintage": pd.NA, "projection": agg["projection"].astype("boolean").to_numpy(),
+            "role": f"aggregate: {STATISTICS[aggregate]}", "n": agg["n"].to_numpy(), "N": agg["N"].to_numpy()})])
+    plotted = _concat([plotted, _no_data_rows(missing, rows, ind, unit).assign(role="no data")])
+    return d, have, missing, members, agg, plotted
 
 
 def _draw_series(ax, part: pd.DataFrame, st: dict, lw: float = 1.7, gid: str | None = None) -> None:
@@ -341,32 +384,12 @@ def lines(
     ind = one_indicator(d, "lines")
     unit = unit_of(d, unit)
     rows = _country_rows(countries)
-    d = d[d["iso3"].isin(rows["iso3"]) & d["value"].notna()]
-    if not projections:
-        d = d[~d["projection"]]
-    if start is not None:
-        d = d[d["year"] >= start]
-    if end is not None:
-        d = d[d["year"] <= end]
-    d = d.sort_values(["iso3", "year"])
-    have = [i for i in rows["iso3"] if i in set(d["iso3"])]
-    missing = [i for i in rows["iso3"] if i not in have]
-    members = _asean_members(rows)
-    agg = _aggregate_series(d, members, aggregate) if aggregate else pd.DataFrame()
-
-    plotted = _plotted_rows(d, rows, role="country")
-    if aggregate and not agg.empty:
-        plotted = _concat([plotted, pd.DataFrame({
-            "iso3": "ASEAN", "country": f"ASEAN {aggregate}", "group": "aggregate", "indicator_id": ind,
-            "year": agg["year"].astype("Int64").to_numpy(), "value": agg["value"].to_numpy(), "unit": unit,
-            "source_id": pd.NA, "vintage": pd.NA, "projection": agg["projection"].astype("boolean").to_numpy(),
-            "role": f"aggregate: {aggregate}", "n": agg["n"].to_numpy(), "N": agg["N"].to_numpy()})])
-    plotted = _concat([plotted, _no_data_rows(missing, rows, ind, unit).assign(role="no data")])
+    d, have, missing, members, agg, plotted = _series_panel(d, rows, ind, unit, aggregate, start, end, projections)
     agg_note = ""
     if aggregate and not agg.empty:
         lo_n, hi_n = int(agg["n"].min()), int(agg["n"].max())
         n_txt = f"{lo_n}" if lo_n == hi_n else f"{lo_n}–{hi_n}"
-        agg_note = (f"ASEAN {aggregate} over the members with data in each year ({n_txt} of {len(members)}); "
+        agg_note = (f"ASEAN {STATISTICS[aggregate]} over the members with data in each year ({n_txt} of {len(members)}); "
                     "shown where at least half report.")
     yr_span = f"{int(d['year'].min())}–{int(d['year'].max())}" if not d.empty else "no years"
     ev_note = ""
@@ -379,7 +402,7 @@ def lines(
     subtitle = subtitle if subtitle is not None else unit
     agg_label = None
     if aggregate and not agg.empty:
-        agg_label = f"ASEAN {aggregate} ({n_txt} of {len(members)} members)"
+        agg_label = f"ASEAN {STATISTICS[aggregate]} ({n_txt} of {len(members)} members)"
     extra = []
     if d["projection"].any():
         extra.append(Line2D([], [], color="#555555", ls=(0, (1, 1.6)), lw=1.6, label="projection (Plus Three: dash-dot)"))
@@ -415,10 +438,10 @@ def lines(
         last = d[d["iso3"] == iso].iloc[-1]
         items.append((names.get(iso, iso), float(last["value"]), palette.style_of(iso, rows)["colour"], False))
     if aggregate and not agg.empty:
-        items.append((f"ASEAN {aggregate}", float(agg["value"].iloc[-1]), palette.AGGREGATE_COLOUR, True))
+        items.append((f"ASEAN {STATISTICS[aggregate]}", float(agg["value"].iloc[-1]), palette.AGGREGATE_COLOUR, True))
     # Reserve the right margin before measuring, then place the labels.
     longest = max((it[0] for it in items), key=len, default="")
-    ghost = ax.text(1.01, 0.5, longest, transform=ax.transAxes, fontsize=7.8, alpha=0, fontweight="bold")
+    ghost = ax.text(1.01, 0.5, longest + "   ", transform=ax.transAxes, fontsize=7.8, alpha=0, fontweight="bold")
     _end_labels(ax, items)
     ghost.remove()
     coverage = {"n": len(have), "N": len(rows), "missing": missing}
@@ -439,32 +462,15 @@ def small_multiples(
     ind = one_indicator(d, "small_multiples")
     unit = unit_of(d, unit)
     rows = _country_rows(countries)
-    d = d[d["iso3"].isin(rows["iso3"]) & d["value"].notna()]
-    if start is not None:
-        d = d[d["year"] >= start]
-    if end is not None:
-        d = d[d["year"] <= end]
-    d = d.sort_values(["iso3", "year"])
-    have = [i for i in rows["iso3"] if i in set(d["iso3"])]
-    missing = [i for i in rows["iso3"] if i not in have]
-    members = _asean_members(rows)
-    agg = _aggregate_series(d, members, aggregate) if aggregate else pd.DataFrame()
-    plotted = _plotted_rows(d, rows, role="country")
-    if aggregate and not agg.empty:
-        plotted = _concat([plotted, pd.DataFrame({
-            "iso3": "ASEAN", "country": f"ASEAN {aggregate}", "group": "aggregate", "indicator_id": ind,
-            "year": agg["year"].astype("Int64").to_numpy(), "value": agg["value"].to_numpy(), "unit": unit,
-            "source_id": pd.NA, "vintage": pd.NA, "projection": agg["projection"].astype("boolean").to_numpy(),
-            "role": f"aggregate: {aggregate}", "n": agg["n"].to_numpy(), "N": agg["N"].to_numpy()})])
-    plotted = _concat([plotted, _no_data_rows(missing, rows, ind, unit).assign(role="no data")])
-    agg_note = (f"Black line in every panel: ASEAN {aggregate} over members with data in each year "
+    d, have, missing, members, agg, plotted = _series_panel(d, rows, ind, unit, aggregate, start, end, True)
+    agg_note = (f"Black line in every panel: ASEAN {STATISTICS[aggregate]} over members with data in each year "
                 f"({int(agg['n'].min())}–{int(agg['n'].max())} of {len(members)}).") if aggregate and not agg.empty else ""
     notes = [f"{len(have)} of {len(rows)} countries with data.", _missing_note(missing, rows), agg_note, *notes]
     footer, sources = collect_footer(d, notes)
     subtitle = subtitle if subtitle is not None else unit
     n = len(rows)
     nrows = -(-n // ncols)
-    key = key_handles(set(rows["group"]), f"ASEAN {aggregate}" if aggregate and not agg.empty else None)
+    key = key_handles(set(rows["group"]), f"ASEAN {STATISTICS[aggregate]}" if aggregate and not agg.empty else None)
     fr = frame(_title(title, ind), subtitle, footer, body_height=1.55 * nrows, width=width, key=key, key_cols=len(key))
     axs = np.atleast_1d(fr.body.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
     names = _names(rows)
@@ -529,14 +535,13 @@ def slope(
     aggs = {}
     if aggregate:
         for side, frame_ in (("start", left), ("end", right)):
-            vals = frame_.loc[[i for i in have]]["value"] if have else pd.Series(dtype="float64")
-            aggs[side] = _aggregate(vals, members, aggregate)
+            aggs[side] = _aggregate(frame_.loc[have] if have else frame_.iloc[:0], members, aggregate)
         if aggs["start"][1]:
             plotted = _concat([plotted, pd.DataFrame({
-                "iso3": "ASEAN", "country": f"ASEAN {aggregate}", "group": "aggregate", "indicator_id": ind,
+                "iso3": "ASEAN", "country": f"ASEAN {STATISTICS[aggregate]}", "group": "aggregate", "indicator_id": ind,
                 "year": pd.array([year_from, year_to], dtype="Int64"), "value": [aggs["start"][0], aggs["end"][0]],
                 "unit": unit, "source_id": pd.NA, "vintage": pd.NA, "projection": pd.array([False, False], dtype="boolean"),
-                "role": f"aggregate: {aggregate}", "n": [aggs["start"][1], aggs["end"][1]], "N": len(members)})])
+                "role": f"aggregate: {STATISTICS[aggregate]}", "n": [aggs["start"][1], aggs["end"][1]], "N": len(members)})])
     tol = f" (or nearest year within ±{tolerance})" if tolerance else ""
     notes = [f"{len(have)} of {len(rows)} countries with data in both {year_from} and {year_to}{tol}.",
              _missing_note(missing, rows), *notes]
@@ -544,7 +549,7 @@ def slope(
     subtitle = subtitle if subtitle is not None else f"{unit}; {year_from} and {year_to}"
     agg_label = None
     if aggregate and aggs.get("start", (0, 0))[1]:
-        agg_label = f"ASEAN {aggregate} ({aggs['start'][1]} of {len(members)} members)"
+        agg_label = f"ASEAN {STATISTICS[aggregate]} ({aggs['start'][1]} of {len(members)} members)"
     key = key_handles(set(rows["group"]), agg_label)
     fr = frame(_title(title, ind), subtitle, footer, body_height=5.2, width=width, key=key, key_cols=len(key))
     ax = fr.body.subplots()
@@ -561,13 +566,13 @@ def slope(
     ax.set_xlim(-0.75, 1.75)
     ax.set_xticks([0, 1], [str(year_from), str(year_to)], fontsize=10, fontweight="bold")
     ax.set_yticks([])
-    ax.tick_params(axis="x", length=0)
-    ax.margins(y=0.05)
+    ax.tick_params(axis="x", length=0, pad=8)
+    ax.margins(y=0.07)
     gap = _label_height(ax, 7.8)
     ymin, ymax = sorted(ax.get_ylim())
     items = [(iso, names.get(iso, iso), palette.style_of(iso, rows)["colour"], False) for iso in have]
     if agg_label:
-        items.append(("ASEAN", f"ASEAN {aggregate}", palette.AGGREGATE_COLOUR, True))
+        items.append(("ASEAN", f"ASEAN {STATISTICS[aggregate]}", palette.AGGREGATE_COLOUR, True))
     for side, x, ha, frame_ in (("start", -0.04, "right", left), ("end", 1.04, "left", right)):
         vals = [float(frame_.loc[iso, "value"]) if iso != "ASEAN" else aggs[side][0] for iso, *_ in items]
         ys = repel_1d(vals, gap, ymin, ymax)
@@ -768,13 +773,14 @@ def scatter(
              _missing_note(missing, rows), *notes]
     footer, sources = collect_footer(_concat([lx.loc[have], ly.loc[have]]) if have else None, notes)
     subtitle = subtitle if subtitle is not None else "Latest available year of each indicator"
-    agg_x = _aggregate(lx["value"] if have else pd.Series(dtype="float64"), [m for m in members if m in have], aggregate) if aggregate and have else (math.nan, 0, 0)
-    agg_y = _aggregate(ly["value"] if have else pd.Series(dtype="float64"), [m for m in members if m in have], aggregate) if aggregate and have else (math.nan, 0, 0)
+    both = [m for m in members if m in have]
+    agg_x = _aggregate(lx.loc[have], both, aggregate) if aggregate and have else (math.nan, 0, 0)
+    agg_y = _aggregate(ly.loc[have], both, aggregate) if aggregate and have else (math.nan, 0, 0)
     agg_label = None
     if aggregate and agg_x[1]:
-        agg_label = f"ASEAN {aggregate} of each axis ({agg_x[1]} of {len(members)} members)"
+        agg_label = f"ASEAN {STATISTICS[aggregate]} of each axis ({agg_x[1]} of {len(members)} members)"
         plotted = _concat([plotted, pd.DataFrame({
-            "iso3": "ASEAN", "country": f"ASEAN {aggregate}", "group": "aggregate", "indicator_id": [x, y],
+            "iso3": "ASEAN", "country": f"ASEAN {STATISTICS[aggregate]}", "group": "aggregate", "indicator_id": [x, y],
             "year": pd.array([pd.NA, pd.NA], dtype="Int64"), "value": [agg_x[0], agg_y[0]], "unit": [ux, uy],
             "source_id": pd.NA, "vintage": pd.NA, "projection": pd.array([pd.NA, pd.NA], dtype="boolean"),
             "axis": ["x", "y"], "n": agg_x[1], "N": len(members)})])
@@ -1130,6 +1136,7 @@ def timeline(
             colour = "#7a3a00"
         ax.text(0.1, yy, "\n".join(w), ha="left", va="top", fontsize=7.8, color=colour, linespacing=1.25,
                 style="normal" if e["theme_found"] else "italic")
+    freeze_layout(fr.figure)
     coverage = {"meetings": n_meet, "themes_not_found": n_gap, "instruments": n_instr, "years_without_meeting": no_meeting}
     return Chart(figure=fr.figure, kind="timeline", title=title or "ASEAN–Japan High Level Officials Meetings on Caring Societies",
                  subtitle=subtitle, unit="", indicator_ids=(), source_ids=("references",), data=table,
