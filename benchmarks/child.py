@@ -18,6 +18,15 @@ from pathlib import Path
 RESULT_PREFIX = "BENCH_RESULT "
 
 
+def load_catalogue(*args, **kwargs):
+    """The package's catalogue reader, wherever the package keeps it (module renamed over time)."""
+    try:
+        from analysis.indicators import load_catalogue as load
+    except ModuleNotFoundError:
+        from analysis.catalogue import load_catalogue as load
+    return load(*args, **kwargs)
+
+
 def _emit(result: dict) -> None:
     print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
 
@@ -107,7 +116,6 @@ def task_build(options: dict) -> dict:
 def floor_files() -> list[tuple[Path, int]]:
     """(path, preamble lines) of every raw file the build reads, plus the references table."""
     from analysis import build, paths
-    from analysis.catalogue import load_catalogue
     from analysis.registry import load_registry
 
     registry = load_registry()
@@ -140,7 +148,6 @@ def task_floor(options: dict) -> dict:
 
 def panel_indicators(count: int) -> list[str]:
     """The first ``count`` catalogue indicators that have rows in the store (catalogue order)."""
-    from analysis.catalogue import load_catalogue
     from analysis.store import read_manifest
 
     empty = set(read_manifest().get("summary", {}).get("empty_indicators", []))

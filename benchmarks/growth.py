@@ -439,8 +439,12 @@ def _economy_lookup(clones: Clones) -> dict[str, dict[str, str]]:
 
 def build_inputs(root: Path) -> list[str]:
     """Registry paths of the files a build of ``root`` reads (the build's own choice when available)."""
-    from analysis.catalogue import load_catalogue
     from analysis.registry import load_registry
+
+    try:
+        from analysis.indicators import load_catalogue
+    except ModuleNotFoundError:  # the module's earlier name
+        from analysis.catalogue import load_catalogue
 
     registry = load_registry(root / "data" / "sources.toml")
     catalogue = load_catalogue(root / "data" / "indicators.toml", registry=registry)

@@ -46,11 +46,15 @@ def git_commit(repo: Path) -> str:
 
 
 def git_dirty_files(repo: Path) -> tuple[list[str], list[str]]:
-    """(changed or new files that are not ignored, deleted tracked files), relative to ``repo``."""
-    changed = _git(repo, "ls-files", "-z", "--modified", "--others", "--exclude-standard").split("\0")
-    deleted = _git(repo, "ls-files", "-z", "--deleted").split("\0")
-    deleted_set = {d for d in deleted if d}
-    return sorted({c for c in changed if c} - deleted_set), sorted(deleted_set)
+    """(files added or changed since HEAD, staged or not, and new files not ignored; files deleted since HEAD).
+
+    Compared with HEAD, not the index, so that staged work (``git add``, ``git mv``) counts too.
+    """
+    changed = _git(repo, "diff", "--name-only", "-z", "--no-renames", "HEAD").split("\0")
+    others = _git(repo, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
+    deleted = {d for d in _git(repo, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=D",
+                                "HEAD").split("\0") if d}
+    return sorted({c for c in changed + others if c} - deleted), sorted(deleted)
 
 
 def clean_checkout(repo: Path, dest: Path, *, include_uncommitted: bool = True) -> Checkout:

@@ -280,7 +280,7 @@ def test_sources_lists_the_registry_datasets():
 
 
 def test_catalogue_is_the_catalogue_frame():
-    catalogue = pytest.importorskip("analysis.catalogue")
+    catalogue = pytest.importorskip("analysis.indicators")
     pd.testing.assert_frame_equal(api.catalogue(), catalogue.load_catalogue().to_frame())
 
 
@@ -298,3 +298,16 @@ def test_package_reexports_the_public_api():
     assert {"load", "panel", "latest", "aggregate", "catalogue", "sources", "countries", "members"} <= set(dir(analysis))
     with pytest.raises(AttributeError):
         analysis.not_a_function  # noqa: B018
+
+
+def test_package_level_catalogue_stays_callable_after_importing_the_catalogue_module():
+    # The API function analysis.catalogue must not be shadowed by a submodule of the same name.
+    import importlib
+
+    import analysis
+
+    importlib.import_module("analysis.indicators")
+    first = analysis.catalogue()
+    second = analysis.catalogue()
+    pd.testing.assert_frame_equal(first, second)
+    assert callable(analysis.catalogue)

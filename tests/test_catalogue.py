@@ -7,7 +7,7 @@ import math
 import pytest
 from conftest import SYNTHETIC_CATALOGUE, make_synthetic_project
 
-from analysis.catalogue import DOMAINS, GROUPS, CatalogueError, load_catalogue
+from analysis.indicators import DOMAINS, GROUPS, CatalogueError, load_catalogue
 from analysis.registry import load_registry
 
 

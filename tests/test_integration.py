@@ -16,7 +16,7 @@ import pytest
 
 from analysis import paths
 from analysis.build import build_store
-from analysis.catalogue import load_catalogue
+from analysis.indicators import load_catalogue
 from analysis.registry import load_registry
 
 pytestmark = pytest.mark.integration

@@ -438,7 +438,7 @@ def age_structure(countries: Iterable[str] | None = None, years: Iterable[int] |
     Projection rows (from the catalogue's ``projection_from``, 2021 for WPP 2019) are flagged.
     """
     from . import api
-    from .catalogue import load_catalogue
+    from .indicators import load_catalogue
     from .parsers import parse_file
     from .registry import load_registry
 

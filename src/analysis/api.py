@@ -419,7 +419,7 @@ def aggregate(indicators: str | Iterable[str], group: str = "ASEAN", *, years: Y
 
 def catalogue() -> pd.DataFrame:
     """The indicator catalogue (``data/indicators.toml``): id, title, unit, group, domain, source, ..."""
-    from .catalogue import load_catalogue
+    from .indicators import load_catalogue
 
     return load_catalogue().to_frame()
 

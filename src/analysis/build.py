@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from . import __version__, paths
 from .atomic import staged_directory
-from .catalogue import Catalogue, Indicator, load_catalogue
+from .indicators import Catalogue, Indicator, load_catalogue
 from .errors import FetchError, InputError, StoreError
 from .parsers import DDF_GEO_KEYS, parse_file
 from .registry import Registry, SourceFile, load_registry
@@ -37,7 +37,7 @@ MANIFEST_FORMAT = 1
 OUTPUTS = ("indicators", "countries", "latest", "aggregates")
 MEMBERS_FILE = Path("references") / "asean_members.csv"
 #: Source files whose text decides the store's content: a change in any of them forces a rebuild.
-CODE_FILES = ("parsers.py", "build.py", "catalogue.py", "groups.py", "schema.py", "api.py", "registry.py")
+CODE_FILES = ("parsers.py", "build.py", "indicators.py", "groups.py", "schema.py", "api.py", "registry.py")
 #: Parquet writer settings, fixed so that two builds give byte-identical files.
 PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True,
                        data_page_version="2.0", version="2.6")

@@ -302,7 +302,7 @@ def _indicator_groups(indicator_ids: Iterable[str]) -> pd.Series:
     """indicator_id -> catalogue group; '(not in catalogue)' when the catalogue cannot say."""
     ids = sorted(set(indicator_ids))
     try:
-        from .catalogue import load_catalogue
+        from .indicators import load_catalogue
 
         cat = load_catalogue().to_frame()
         id_col = "indicator_id" if "indicator_id" in cat.columns else "id"
