@@ -19,11 +19,9 @@ RESULT_PREFIX = "BENCH_RESULT "
 
 
 def load_catalogue(*args, **kwargs):
-    """The package's catalogue reader, wherever the package keeps it (module renamed over time)."""
-    try:
-        from analysis.indicators import load_catalogue as load
-    except ModuleNotFoundError:
-        from analysis.catalogue import load_catalogue as load
+    """The package's catalogue reader (imported late: the child sets up sys.path first)."""
+    from analysis.indicators import load_catalogue as load
+
     return load(*args, **kwargs)
 
 

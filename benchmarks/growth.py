@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import hashlib
 import io
 import itertools
 import json
@@ -39,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from analysis.registry import sha256_file
 
 #: parser name -> (column holding the economy code, its code scheme, preamble lines before the header).
 #: ``None`` as column: the DDF key column named in the file name (datapoints) or the file's first
@@ -151,14 +152,6 @@ def dump_toml(doc: dict[str, list[dict]]) -> str:
 
 
 # ----------------------------------------------------------------------------- files
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _ddf_geo_column(file_name: str, header: list[str], parser: str) -> tuple[str | None, str | None]:
@@ -441,17 +434,12 @@ def build_inputs(root: Path) -> list[str]:
     """Registry paths of the files a build of ``root`` reads (the build's own choice when available)."""
     from analysis.registry import load_registry
 
-    try:
-        from analysis.indicators import load_catalogue
-    except ModuleNotFoundError:  # the module's earlier name
-        from analysis.catalogue import load_catalogue
+    from analysis.indicators import load_catalogue
 
     registry = load_registry(root / "data" / "sources.toml")
     catalogue = load_catalogue(root / "data" / "indicators.toml", registry=registry)
-    try:
-        from analysis.build import _needed_files
-    except ImportError:  # older or newer build: every registered file
-        return [f.path for f in registry.files]
+    from analysis.build import _needed_files
+
     return [f.path for f in _needed_files(catalogue, registry)]
 
 

@@ -181,7 +181,15 @@ def run_measured(argv: Sequence[str], *, env: Mapping[str, str] | None = None, c
         if timer:
             timer.start()
         # wait4 (not Popen.wait) because it also returns the child's resource usage.
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # the harness itself is stopped: stop the child too, leave nothing behind
+            _kill_group(proc.pid)
+            os.waitpid(proc.pid, 0)
+            sampler.stop()
+            if timer:
+                timer.cancel()
+            raise
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         timed_out = bool(timer) and not timer.is_alive() and proc.returncode < 0

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import time
@@ -91,7 +92,7 @@ class Section:
     """One part of RESULTS.md: measured figures, or why there are none."""
 
     title: str
-    status: str = "measured"  # measured | skipped | not yet measurable | failed
+    status: str = "measured"  # measured | skipped | not yet measurable | failed | not run
     reason: str = ""
     lines: list[str] = field(default_factory=list)
 
@@ -178,6 +179,14 @@ class StepFailed(RuntimeError):
     pass
 
 
+class Stopped(BaseException):
+    """The benchmark received SIGTERM: the figures so far go to a partial file, RESULTS.md is kept."""
+
+
+def _stop(signum, frame) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
 def _check(label: str, m: Measured) -> Measured:
     if not m.ok:
         raise StepFailed(f"{label}: {m.failure()}")
@@ -190,7 +199,7 @@ def _median_run(runs: Sequence[Measured], key: str = "seconds") -> Measured:
 
 
 def _peak(runs: Sequence[Measured]) -> tuple[float, float | None]:
-    """Largest ru_maxrss and largest sampled tree RSS over the runs."""
+    """Largest ru_maxrss and largest sampled process-tree memory (PSS) over the runs."""
     trees = [m.tree_peak_mb for m in runs if m.tree_peak_mb is not None]
     return max(m.maxrss_mb for m in runs), (max(trees) if trees else None)
 
@@ -729,8 +738,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     machine = machine_description(args.repo)
     machine["load average (1/5/15 min), start"] = load_average()
+    signal.signal(signal.SIGTERM, _stop)
     b = prepare(args, log)
+    stopped = None
     for step in STEPS:
+        if stopped:
+            b.sections[step] = Section(STEP_TITLES[step], "not run", f"the benchmark was stopped ({stopped}).")
+            continue
         if step in args.skip:
             b.sections[step] = Section(STEP_TITLES[step], "skipped", f"left out with `--skip {step}`.")
             continue
@@ -743,22 +757,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # noqa: BLE001 - a harness bug in one step must not lose the others' figures
             b.sections[step] = Section(STEP_TITLES[step], "failed", f"benchmark error: {type(exc).__name__}: {exc}")
             log(f"{step} failed:\n{traceback.format_exc()}")
-    if not args.no_profile and b.figures.get("build_ratio", 0) > TARGET_BUILD_RATIO:
+        except Stopped as exc:
+            stopped = str(exc)
+            b.sections[step] = Section(STEP_TITLES[step], "not run", f"the benchmark was stopped ({stopped}) "
+                                       "during this step.")
+            log(f"stopped by {stopped} during {step}")
+    if not stopped and not args.no_profile and b.figures.get("build_ratio", 0) > TARGET_BUILD_RATIO:
         log("profiling the build (target missed)")
         profile_build(b)
     machine["load average (1/5/15 min), end"] = load_average()
     b.findings = _previous_findings(args.results)  # read last: notes may be written while the benchmark runs
     text = render(b, machine, time.perf_counter() - started)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.results.with_name(f".{args.results.name}.tmp")
+    # A stopped run must not replace the last complete results.
+    target = b.work / f"{args.results.stem}.partial.md" if stopped else args.results
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, args.results)
-    log(f"wrote {args.results.name}")
+    os.replace(tmp, target)
+    log(f"wrote {target.name}")
     if args.json:
         data = {"figures": b.figures, "targets": [asdict(t) for t in b.targets],
                 "sections": {k: v.status for k, v in b.sections.items()}}
         args.json.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    return 0
+    return 143 if stopped else 0
 
 
 if __name__ == "__main__":

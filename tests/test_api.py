@@ -311,3 +311,13 @@ def test_package_level_catalogue_stays_callable_after_importing_the_catalogue_mo
     second = analysis.catalogue()
     pd.testing.assert_frame_equal(first, second)
     assert callable(analysis.catalogue)
+
+
+def test_catalogue_gaps_lists_every_recorded_gap():
+    from analysis.indicators import load_catalogue
+
+    gaps = api.catalogue_gaps()
+    expected = load_catalogue().gaps
+    assert len(gaps) == len(expected) > 0
+    assert list(gaps.columns) == ["group", "domain", "reason"]
+    assert set(zip(gaps["group"], gaps["domain"])) == {(g.group, g.domain) for g in expected}

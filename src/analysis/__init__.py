@@ -20,7 +20,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "load": "api", "panel": "api", "latest": "api", "aggregate": "api", "catalogue": "api",
+    "load": "api", "panel": "api", "latest": "api", "aggregate": "api", "catalogue": "api", "catalogue_gaps": "api",
     "sources": "api", "countries": "api", "country_names": "api", "compute_latest": "api",
     "compute_aggregates": "api", "members": "groups", "display_order": "groups",
     "read_indicators": "store", "read_table": "store", "store_info": "store",

@@ -424,6 +424,15 @@ def catalogue() -> pd.DataFrame:
     return load_catalogue().to_frame()
 
 
+def catalogue_gaps() -> pd.DataFrame:
+    """The recorded gaps: population group x domain cells no pinned source can fill, and why."""
+    from .indicators import load_catalogue
+
+    gaps = load_catalogue().gaps
+    return pd.DataFrame({"group": [g.group for g in gaps], "domain": [g.domain for g in gaps],
+                         "reason": [g.reason for g in gaps]}).astype("string")
+
+
 def sources() -> pd.DataFrame:
     """The source datasets of ``data/sources.toml``: id, publisher, title, licence, vintage, files, ..."""
     from .registry import load_registry

@@ -30,7 +30,7 @@ from .atomic import staged_directory
 from .indicators import Catalogue, Indicator, load_catalogue
 from .errors import FetchError, InputError, StoreError
 from .parsers import DDF_GEO_KEYS, parse_file
-from .registry import Registry, SourceFile, load_registry
+from .registry import Registry, SourceFile, load_registry, sha256_file
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -84,14 +84,6 @@ class BuildReport:
 
 
 # ----------------------------------------------------------------------------- hashing and manifest
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def code_fingerprint() -> dict[str, str]:

@@ -20,7 +20,6 @@ Delete that file to force every input to be hashed again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from . import atomic, paths
 from .errors import FetchError
 from .registry import Registry, SourceFile, load_registry
+from .registry import sha256_file as sha256_of
 
 STATE_FILE_NAME = ".fetch-state.json"
 _STATE_VERSION = 1
@@ -42,15 +42,6 @@ _FILE_MODE = 0o644
 
 # --------------------------------------------------------------------------------------------------
 # Hashing and the state cache
-
-
-def sha256_of(path: Path) -> str:
-    """The sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class FetchState:

@@ -6,6 +6,7 @@ A *dataset* is what a publisher released (WDI, WPP 2019, ...), with its licence 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,6 +18,15 @@ from .errors import AnalysisError
 
 RAW_GITHUB = "https://raw.githubusercontent.com/"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB chunks: the one hash function behind every pin and manifest."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class RegistryError(AnalysisError, ValueError):
