@@ -108,3 +108,21 @@ def test_second_run_is_skipped_unless_forced(built):
     forced = report.build_reports(force=True, catalogue=SYNTHETIC_CATALOGUE, charts=SPECS[:1], profiles=["IDN"])
     assert not forced.skipped_unchanged and forced.charts == ["01-synthetic-pension"]
     assert (root / "reports" / "figures" / "pack" / "01-synthetic-pension.svg").read_bytes() == before
+
+
+def test_gallery_is_not_rewritten_when_nothing_changed(tmp_path):
+    from analysis.gallery import write_gallery
+
+    figures = tmp_path / "figures" / "pack"
+    figures.mkdir(parents=True)
+    (figures / "synthetic-chart.png").write_bytes(b"synthetic png")
+    (figures / "synthetic-chart.json").write_text('{"title": "Synthetic chart", "footer": ["Source: synthetic."]}')
+    index, n = write_gallery(tmp_path)
+    assert n == 1 and "Synthetic chart" in index.read_text(encoding="utf-8")
+    before = index.stat().st_mtime_ns, index.stat().st_ino
+    write_gallery(tmp_path)
+    assert (index.stat().st_mtime_ns, index.stat().st_ino) == before
+    (figures / "synthetic-other.png").write_bytes(b"synthetic png")
+    (figures / "synthetic-other.json").write_text('{"title": "Another synthetic chart"}')
+    _, n = write_gallery(tmp_path)
+    assert n == 2 and "Another synthetic chart" in index.read_text(encoding="utf-8")

@@ -91,7 +91,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"[{name}] done in {time.perf_counter() - start:.1f} s", flush=True)
     # The notebooks export their charts after the report step drew the gallery: list them too.
     from . import paths
-    from .report import write_gallery
+    from .gallery import write_gallery
 
     index, count = write_gallery(paths.reports_dir())
     print(f"[gallery] {paths.relative_to_root(index)}: {count} charts")

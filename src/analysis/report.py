@@ -13,9 +13,7 @@ run; a chart whose indicators are not in the store is skipped and listed, never 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
-import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +30,8 @@ from .charts.base import Chart, ChartDataError
 from .charts.export import save
 from .charts.layout import fmt
 from .errors import AnalysisError
+from .gallery import PACK_SUBDIR, PACK_TITLE, write_gallery
 
-PACK_SUBDIR = "pack"
 STATE_FILE = ".report-state.json"
 LATEST_WINDOW = 10
 GROUP_TITLES = {
@@ -44,7 +42,6 @@ GROUP_TITLES = {
     "whole_population": "Whole population: health, health financing and social protection",
     "meetings": "The meetings",
 }
-PACK_TITLE = "Caring societies in ASEAN and Plus Three: chart pack"
 
 # The headline charts: (name, population group, kind, indicator ids, options). A chart whose
 # indicators are absent from the store is skipped and reported. "meeting:<group>" as a year means
@@ -546,52 +543,13 @@ def write_profiles(ctx: _Context, out_dir: Path, countries: list[str] | None = N
 
 
 # ----------------------------------------------------------------------------- gallery
-def write_gallery(reports: Path) -> tuple[Path, int]:
-    """``reports/index.html``: every chart under reports/figures/ (any subfolder), with its files."""
-    figures = reports / "figures"
-    cards_by_folder: dict[str, list[str]] = {}
-    n = 0
-    for meta_path in sorted(figures.rglob("*.json")) if figures.exists() else []:
-        png = meta_path.with_suffix(".png")
-        if not png.exists():
-            continue
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            meta = {}
-        rel = meta_path.relative_to(reports).with_suffix("")
-        folder = meta_path.parent.relative_to(figures).as_posix()
-        links = " · ".join(f'<a href="{html.escape(rel.as_posix())}.{ext}">{ext.upper()}</a>'
-                           for ext in ("png", "svg", "pdf", "csv", "json") if meta_path.with_suffix(f".{ext}").exists())
-        sources = "<br>".join(html.escape(line) for line in meta.get("footer", []) if line.startswith("Source"))
-        cards_by_folder.setdefault(folder, []).append(
-            f'<figure><a href="{html.escape(rel.as_posix())}.png"><img loading="lazy" src="{html.escape(rel.as_posix())}.png" '
-            f'alt="{html.escape(meta.get("title", rel.name))}"></a><figcaption><strong>'
-            f'{html.escape(meta.get("title", rel.name))}</strong><br><span class="src">{sources}</span>'
-            f'<br><span class="made">{html.escape(meta.get("made_by", ""))}</span><br>{links}</figcaption></figure>')
-        n += 1
-    sections = []
-    for folder in sorted(cards_by_folder, key=lambda f: (f != PACK_SUBDIR, f)):
-        heading = "Headline charts (chart pack)" if folder == PACK_SUBDIR else (folder if folder != "." else "Other charts")
-        sections.append(f'<section><h2>{html.escape(heading)}</h2><div class="grid">'
-                        + "\n".join(cards_by_folder[folder]) + "</div></section>")
-    profiles = sorted((reports / "profiles").glob("*.pdf")) if (reports / "profiles").exists() else []
-    prof_links = " · ".join(f'<a href="profiles/{p.name}">{p.stem}</a>' for p in profiles)
-    template = string.Template((Path(__file__).parent / "templates" / "gallery.html").read_text(encoding="utf-8"))
-    page = template.substitute(
-        title=html.escape(PACK_TITLE.replace(": chart pack", "")), n_charts=str(n),
-        pack_link='<a href="chart-pack.pdf">chart pack (PDF)</a>' if (reports / "chart-pack.pdf").exists() else "",
-        profiles=prof_links or "none yet", sections="\n".join(sections) or "<p>No charts exported yet.</p>")
-    target = reports / "index.html"
-    atomic.write_text(target, page)
-    return target, n
 
 
 # ----------------------------------------------------------------------------- skip logic and entry point
 def _code_hash() -> str:
     """Hash of everything that shapes the outputs besides the data: this module, charts, bands, templates."""
     root = Path(__file__).parent
-    files = sorted([root / "report.py", root / "bands.py", *(root / "charts").glob("*.py"),
+    files = sorted([root / "report.py", root / "gallery.py", root / "bands.py", *(root / "charts").glob("*.py"),
                     *(root / "charts").glob("*.mplstyle"), *(root / "templates").glob("*")])
     h = hashlib.sha256()
     for f in files:
