@@ -80,7 +80,9 @@ def test_growth_scales_the_store(quick_run):
     assert scaled["economies"] == 2 * base["economies"]
     assert scaled["indicators"] == 2 * base["indicators"]
     assert 2 * base["rows_in"] < scaled["rows_in"] <= 4 * base["rows_in"]  # source aggregates are not repeated
-    assert data["figures"]["growth_fit"]["slope_us_per_row"] > 0
+    # The fit is reported, not judged: its sign depends on timings, which a test must not assert.
+    fit = data["figures"]["growth_fit"]
+    assert {"slope_us_per_row", "r2"} <= set(fit) and all(isinstance(fit[k], float) for k in ("slope_us_per_row", "r2"))
 
 
 def test_growth_section_reports_linearity(quick_run):
