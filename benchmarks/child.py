@@ -20,7 +20,7 @@ RESULT_PREFIX = "BENCH_RESULT "
 
 def load_catalogue(*args, **kwargs):
     """The package's catalogue reader (imported late: the child sets up sys.path first)."""
-    from analysis.indicators import load_catalogue as load
+    from analysis.config.catalogue import load_catalogue as load
 
     return load(*args, **kwargs)
 
@@ -82,7 +82,9 @@ class _Phases:
 
 
 def task_build(options: dict) -> dict:
-    from analysis import api, build, groups, schema
+    from analysis import groups
+    from analysis.pipeline import build, schema
+    from analysis.store import api
 
     phases = _Phases()
     if options.get("phases", True):
@@ -113,8 +115,9 @@ def task_build(options: dict) -> dict:
 
 def floor_files() -> list[tuple[Path, int]]:
     """(path, preamble lines) of every raw file the build reads, plus the references table."""
-    from analysis import build, paths
-    from analysis.registry import load_registry
+    from analysis.config.registry import load_registry
+    from analysis.core import paths
+    from analysis.pipeline import build
 
     registry = load_registry()
     catalogue = load_catalogue(registry=registry)
@@ -146,7 +149,7 @@ def task_floor(options: dict) -> dict:
 
 def panel_indicators(count: int) -> list[str]:
     """The first ``count`` catalogue indicators that have rows in the store (catalogue order)."""
-    from analysis.store import read_manifest
+    from analysis.store.reader import read_manifest
 
     empty = set(read_manifest().get("summary", {}).get("empty_indicators", []))
     return [i for i in load_catalogue().ids if i not in empty][:count]
@@ -155,7 +158,7 @@ def panel_indicators(count: int) -> list[str]:
 def task_panel(options: dict) -> dict:
     """Warm figure: the same panel call repeated in one process after a first (cold) call."""
     t0 = time.perf_counter()
-    from analysis import api
+    from analysis.store import api
     import_seconds = time.perf_counter() - t0
     ids = panel_indicators(int(options.get("indicators", 10)))
     countries = options.get("countries", "FOCUS")
@@ -184,8 +187,8 @@ def task_panel(options: dict) -> dict:
 
 
 def task_report(options: dict) -> dict:
-    from analysis import paths
-    from analysis.report import build_reports
+    from analysis.core import paths
+    from analysis.presentation.report import build_reports
 
     start = time.perf_counter()
     result = build_reports(force=True)
@@ -208,7 +211,7 @@ def _run_summary(result) -> dict:
 
 
 def task_notebooks(options: dict) -> dict:
-    from analysis.notebooks import run_notebooks
+    from analysis.presentation.notebook_runner import run_notebooks
 
     start = time.perf_counter()
     result = run_notebooks(force=True, raise_on_error=False)
@@ -238,7 +241,7 @@ def make_floor_notebooks(directory: Path, count: int) -> list[Path]:
 
 
 def task_notebooks_floor(options: dict) -> dict:
-    from analysis.notebooks import run_notebooks
+    from analysis.presentation.notebook_runner import run_notebooks
 
     directory = Path(options["dir"])
     make_floor_notebooks(directory / "notebooks", int(options["count"]))
@@ -250,7 +253,7 @@ def task_notebooks_floor(options: dict) -> dict:
 
 
 def task_fetch(options: dict) -> dict:
-    from analysis.fetch import fetch_all
+    from analysis.pipeline.fetch import fetch_all
 
     start = time.perf_counter()
     report = fetch_all(progress=False, download=False)

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.registry import sha256_file
+from analysis.config.registry import sha256_file
 
 #: parser name -> (column holding the economy code, its code scheme, preamble lines before the header).
 #: ``None`` as column: the DDF key column named in the file name (datapoints) or the file's first
@@ -155,7 +155,7 @@ def dump_toml(doc: dict[str, list[dict]]) -> str:
 
 
 def _ddf_geo_column(file_name: str, header: list[str], parser: str) -> tuple[str | None, str | None]:
-    from analysis.parsers import DDF_GEO_KEYS
+    from analysis.pipeline.parsers import DDF_GEO_KEYS
 
     if parser == "ddf_entities":
         key = header[0] if header else None
@@ -432,13 +432,12 @@ def _economy_lookup(clones: Clones) -> dict[str, dict[str, str]]:
 
 def build_inputs(root: Path) -> list[str]:
     """Registry paths of the files a build of ``root`` reads (the build's own choice when available)."""
-    from analysis.registry import load_registry
-
-    from analysis.indicators import load_catalogue
+    from analysis.config.catalogue import load_catalogue
+    from analysis.config.registry import load_registry
 
     registry = load_registry(root / "data" / "sources.toml")
     catalogue = load_catalogue(root / "data" / "indicators.toml", registry=registry)
-    from analysis.build import _needed_files
+    from analysis.pipeline.build import _needed_files
 
     return [f.path for f in _needed_files(catalogue, registry)]
 

@@ -390,7 +390,7 @@ derive = { method = "difference", of = ["hale_birth", "pop_65plus_share"] }
 
 def _gaps(catalogue_text: str) -> str:
     """A [[gap]] for every group x domain cell the synthetic catalogue leaves empty."""
-    from analysis.indicators import DOMAINS, GROUPS
+    from analysis.config.catalogue import DOMAINS, GROUPS
 
     filled = set(re.findall(r'group = "(\w+)"\ndomain = "(\w+)"', catalogue_text))
     out = []

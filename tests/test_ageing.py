@@ -8,11 +8,17 @@ import pandas as pd
 import pytest
 
 from analysis.ageing import (
-    BEFORE_SERIES, ESTIMATE, NOT_REACHED, PROJECTION,
-    ageing_paths, combine_estimates_and_projections, speed_table_from_series, threshold_crossings,
+    BEFORE_SERIES,
+    ESTIMATE,
+    NOT_REACHED,
+    PROJECTION,
+    ageing_paths,
+    combine_estimates_and_projections,
+    speed_table_from_series,
+    threshold_crossings,
     years_to_transition,
 )
-from analysis.errors import InputError
+from analysis.core.errors import InputError
 
 
 def synthetic_linear_share(start_year: int, end_year: int, start: float, per_year: float,

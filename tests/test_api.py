@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_store import write_synthetic_store  # the synthetic store shared with tests/test_store.py
 
 import analysis
-from analysis import api, store
+from analysis.store import api
+from analysis.store import reader as store
+from test_store import write_synthetic_store  # the synthetic store shared with tests/test_store.py
 
 # ---------------------------------------------------------------- synthetic frames
 
@@ -271,7 +272,7 @@ def test_countries_and_names(sdir):
 
 
 def test_sources_lists_the_registry_datasets():
-    from analysis.registry import load_registry
+    from analysis.config.registry import load_registry
 
     got = api.sources()
     reg = load_registry()
@@ -314,7 +315,7 @@ def test_package_level_catalogue_stays_callable_after_importing_the_catalogue_mo
 
 
 def test_catalogue_gaps_lists_every_recorded_gap():
-    from analysis.indicators import load_catalogue
+    from analysis.config.catalogue import load_catalogue
 
     gaps = api.catalogue_gaps()
     expected = load_catalogue().gaps

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import build as build_module
-from analysis.build import build_store
-from analysis.errors import AnalysisError, FetchError, InputError
+from analysis.core.errors import AnalysisError, FetchError, InputError
+from analysis.pipeline import build as build_module
+from analysis.pipeline.build import build_store
 
 WDI_TOTAL = "wdi/sp.pop.totl"
 WDI_65 = "wdi/sp.pop.65up.to.zs"

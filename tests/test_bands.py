@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.bands import band, band_symbol, judge
+from analysis.rules.bands import band, band_symbol, judge
 
 
 def test_median_and_mad_by_hand():

@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from conftest import make_synthetic_project
 
 REPO = Path(__file__).resolve().parents[1]

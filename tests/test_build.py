@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import WPP_AGES
 
-from analysis.build import build_store
+from analysis.pipeline.build import build_store
+from conftest import WPP_AGES
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import SYNTHETIC_CATALOGUE, make_synthetic_project
 
-from analysis.indicators import DOMAINS, GROUPS, CatalogueError, load_catalogue
-from analysis.registry import load_registry
+from analysis.config.catalogue import DOMAINS, GROUPS, CatalogueError, load_catalogue
+from analysis.config.registry import load_registry
+from conftest import SYNTHETIC_CATALOGUE, make_synthetic_project
 
 
 @pytest.fixture(scope="module")

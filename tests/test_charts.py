@@ -12,11 +12,11 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Rectangle
 
-from analysis import charts
-from analysis.charts import footer as footer_mod
-from analysis.charts import palette
-from analysis.charts.export import csv_bytes
-from analysis.charts.layout import repel_1d
+from analysis.presentation import charts
+from analysis.presentation.charts import footer as footer_mod
+from analysis.presentation.charts import palette
+from analysis.presentation.charts.export import csv_bytes
+from analysis.presentation.charts.layout import repel_1d
 from charts_synthetic import focus_members, make_synthetic_project, synthetic_series
 
 

@@ -13,7 +13,7 @@ import tomllib
 import pytest
 import yaml  # a dependency of papermill
 
-from analysis import paths
+from analysis.core import paths
 
 IGNORED = {"python", "pip"}
 _REQUIREMENT = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#]*?)\s*$")

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from http_fixtures import LoopbackServer, Reply
 
-from analysis import atomic, fetch, paths
-from analysis.errors import FetchError
-from analysis.fetch import STATE_FILE_NAME, DownloadPolicy, fetch_all, sources_table
-from analysis.registry import Registry, load_registry
+from analysis.config.registry import Registry, load_registry
+from analysis.core import atomic, paths
+from analysis.core.errors import FetchError
+from analysis.pipeline import fetch
+from analysis.pipeline.fetch import STATE_FILE_NAME, DownloadPolicy, fetch_all, sources_table
+from http_fixtures import LoopbackServer, Reply
 
 # Tiny timeouts and no back-off: a retry costs nothing in the tests.
 FAST = DownloadPolicy(timeout=(2.0, 5.0), attempts=3, backoff=0.0)

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import paths
-from analysis.build import build_store
-from analysis.indicators import load_catalogue
-from analysis.registry import load_registry
+from analysis.config.catalogue import load_catalogue
+from analysis.config.registry import load_registry
+from analysis.core import paths
+from analysis.pipeline.build import build_store
 
 pytestmark = pytest.mark.integration
 

@@ -8,10 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.errors import InputError
+from analysis.core.errors import InputError
 from analysis.meetings import (
-    change_since_meeting, change_since_meeting_aggregate, indicators_for_focus_group, load_instruments,
-    load_meetings, meetings_by_focus_group,
+    change_since_meeting,
+    change_since_meeting_aggregate,
+    indicators_for_focus_group,
+    load_instruments,
+    load_meetings,
+    meetings_by_focus_group,
 )
 
 HEADER = "meeting_no,year,year_basis,dates,city,theme,theme_language,focus_groups,topics,source_url,confidence\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import notebooks as nbrun
-from analysis.notebooks import NotebookError, clean_executed, find_volatile, run_notebooks
+from analysis.presentation import notebook_runner as nbrun
+from analysis.presentation.notebook_runner import NotebookError, clean_executed, find_volatile, run_notebooks
 
 SECRET_CODE = "SYNTHETIC_CODE_MARKER = 40 + 2"
 

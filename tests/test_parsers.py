@@ -6,12 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (synthetic_ghed, synthetic_ilostat, synthetic_metadata_country, synthetic_owid,
-                      synthetic_sdg_pensn, synthetic_wdi_tidy, synthetic_worldbank_api, synthetic_wpp_lex60)
 
-from analysis import parsers
-from analysis.errors import InputError
-from analysis.registry import SourceFile
+from analysis.config.registry import SourceFile
+from analysis.core.errors import InputError
+from analysis.pipeline import parsers
+from conftest import (
+    synthetic_ghed,
+    synthetic_ilostat,
+    synthetic_metadata_country,
+    synthetic_owid,
+    synthetic_sdg_pensn,
+    synthetic_wdi_tidy,
+    synthetic_worldbank_api,
+    synthetic_wpp_lex60,
+)
 
 SHA = "0" * 64
 
@@ -34,7 +42,7 @@ def assert_raw_frame(frame, dims=()):
 
 
 def test_parser_names_match_the_registry():
-    from analysis.registry import load_registry
+    from analysis.config.registry import load_registry
 
     used = {f.parser for f in load_registry().files}
     assert used <= set(parsers.PARSERS)

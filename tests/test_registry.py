@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import paths
-from analysis.registry import RAW_GITHUB, RegistryError, load_registry
+from analysis.config.registry import RAW_GITHUB, RegistryError, load_registry
+from analysis.core import paths
 
 SYNTHETIC_SHA = "0" * 63 + "1"
 
@@ -77,7 +77,7 @@ def test_pinned_sha256_equals_the_mirror_manifest(real_registry):
 
 
 def test_every_parser_name_is_known(real_registry):
-    from analysis.parsers import PARSERS
+    from analysis.pipeline.parsers import PARSERS
 
     unknown = sorted({f.parser for f in real_registry.files} - set(PARSERS))
     assert unknown == [], f"parsers named in data/sources.toml but not in analysis.parsers.PARSERS: {unknown}"

@@ -8,7 +8,8 @@ import pypdf
 import pypdfium2
 import pytest
 
-from analysis import report, store
+from analysis.presentation import report
+from analysis.store import reader as store
 from charts_synthetic import SYNTHETIC_CATALOGUE, focus_members, make_synthetic_project, pixel_variance
 
 SPECS = (
@@ -31,7 +32,7 @@ def built(tmp_path_factory):
         mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
         store.clear_cache()
         # A notebook's export in a subfolder must show up in the gallery too.
-        from analysis import charts
+        from analysis.presentation import charts
         from charts_synthetic import synthetic_series
 
         charts.save(charts.ranked_bars(synthetic_series("synthetic_nb", [2020]), title="Synthetic notebook chart"),
@@ -111,7 +112,7 @@ def test_second_run_is_skipped_unless_forced(built):
 
 
 def test_gallery_is_not_rewritten_when_nothing_changed(tmp_path):
-    from analysis.gallery import write_gallery
+    from analysis.presentation.gallery import write_gallery
 
     figures = tmp_path / "figures" / "pack"
     figures.mkdir(parents=True)

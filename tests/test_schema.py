@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import schema
-from analysis.errors import InputError, StoreError
+from analysis.core.errors import InputError, StoreError
+from analysis.pipeline import schema
 
 KNOWN = {"QAA", "QAB", "QAC"}
 BOUNDS = {"synthetic_pct": (0.0, 100.0), "synthetic_count": (0.0, np.inf)}
@@ -189,7 +189,7 @@ def test_validate_table_raises_store_error_naming_the_table():
 
 
 def test_latest_and_aggregates_schemas_accept_computed_tables():
-    from analysis.api import compute_aggregates, compute_latest
+    from analysis.store.api import compute_aggregates, compute_latest
 
     data = validate(synthetic_rows())
     latest = compute_latest(data, window=3)

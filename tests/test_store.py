@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import store
-from analysis.errors import StoreError
+from analysis.core.errors import StoreError
 from analysis.groups import build_countries, load_members
+from analysis.store import reader as store
 
 # Fake economies beside the 14 of the references file; their codes are not real countries.
 SYNTHETIC_OTHERS = {"QQA": ("Synthetic Land A", 901), "QQB": ("Synthetic Land B", 902)}
@@ -80,7 +80,7 @@ def write_synthetic_store(directory: Path, *, row_group_size: int = 200) -> dict
 
     Small row groups so that filter push-down has row groups to skip. Returns the frames written.
     """
-    from analysis.api import compute_aggregates, compute_latest
+    from analysis.store.api import compute_aggregates, compute_latest
 
     def write(frame: pd.DataFrame, path: Path, **kw) -> None:
         # Like the build: no pandas metadata in the file, so reading must restore the dtypes itself.
@@ -169,7 +169,7 @@ def test_small_tables_come_back_with_their_dtypes(synthetic_store, name):
 
 
 def test_stored_dtypes_agree_with_the_schemas():
-    from analysis.schema import SCHEMAS
+    from analysis.pipeline.schema import SCHEMAS
 
     for name, dtypes in store.DTYPES.items():
         for column, dtype in dtypes.items():

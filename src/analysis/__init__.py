@@ -8,6 +8,7 @@ The public API used by the notebooks is re-exported here; see ``analysis.api``::
     an.latest(["uhc_service_coverage"])            # gaps kept as NaN
     an.aggregate(["pop_65plus_share"], group="ASEAN", stat="both")
     an.members("ASEAN", on="2025-10-25")           # before Timor-Leste's accession
+    an.headline_indicators()                       # the catalogue's headline list
 
 The names are imported on first use, so ``python -m analysis`` starts without loading pandas.
 """
@@ -19,12 +20,12 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_PUBLIC = {
-    "load": "api", "panel": "api", "latest": "api", "aggregate": "api", "catalogue": "api", "catalogue_gaps": "api",
-    "sources": "api", "countries": "api", "country_names": "api", "compute_latest": "api",
-    "compute_aggregates": "api", "members": "groups", "display_order": "groups",
-    "read_indicators": "store", "read_table": "store", "store_info": "store",
-}
+_API = "store.api"
+_PUBLIC = {name: _API for name in (
+    "load", "panel", "latest", "aggregate", "aggregate_members", "catalogue", "catalogue_gaps", "sources",
+    "countries", "country_names", "members", "display_order", "as_of", "headline_indicators",
+    "profile_indicators", "window_of", "tolerance_of", "direction_of", "min_difference_of", "band", "judge",
+    "age_structure", "meetings", "instruments", "population_weights")}
 
 __all__ = sorted(_PUBLIC)
 

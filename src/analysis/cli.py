@@ -11,11 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import AnalysisError
+from analysis.core.errors import AnalysisError
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .fetch import fetch_all
+    from analysis.pipeline.fetch import fetch_all
 
     report = fetch_all(mirror=args.mirror, download=not args.no_download, progress=not args.quiet)
     print(report.summary())
@@ -23,36 +23,41 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:
-    from .fetch import sources_table
+    from analysis.pipeline.fetch import sources_table
 
     print(sources_table(mirror=args.mirror))
     return 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import build_store
+    from analysis.core.settings import parse_as_of
+    from analysis.pipeline.build import build_store
 
-    report = build_store(force=args.force, progress=not args.quiet)
+    try:
+        as_of = parse_as_of(args.as_of) if args.as_of else None
+    except ValueError as exc:
+        raise AnalysisError(str(exc)) from None
+    report = build_store(force=args.force, progress=not args.quiet, as_of=as_of)
     print(report.summary())
     return 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .store import store_info
+    from analysis.store.info import store_info
 
     print(store_info())
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_reports
+    from analysis.presentation.report import build_reports
 
     print(build_reports(force=args.force).summary())
     return 0
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from .notebooks import run_notebooks
+    from analysis.presentation.notebook_runner import run_notebooks
 
     print(run_notebooks(inplace=args.inplace, export_html=not args.no_html, force=args.force).summary())
     return 0
@@ -90,8 +95,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return done.returncode
         print(f"[{name}] done in {time.perf_counter() - start:.1f} s", flush=True)
     # The notebooks export their charts after the report step drew the gallery: list them too.
-    from . import paths
-    from .gallery import write_gallery
+    from analysis.core import paths
+    from analysis.presentation.gallery import write_gallery
 
     index, count = write_gallery(paths.reports_dir())
     print(f"[gallery] {paths.relative_to_root(index)}: {count} charts")
@@ -119,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="parse, validate and write the indicator store in data/processed/")
     p.add_argument("--force", action="store_true", help="rebuild even when inputs are unchanged")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                   help="date that decides group membership (default: the pinned setting in analysis.core.settings)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("info", help="what is in the store: indicators x countries x years, coverage")

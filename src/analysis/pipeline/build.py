@@ -1,0 +1,520 @@
+"""Build the indicator store: parse -> select/derive -> map to ISO3 -> validate -> write, all or nothing.
+
+``build_store()`` reads every raw file the catalogue needs (each once), checks it against the sha256
+pinned in ``data/sources.toml``, selects each catalogue indicator's series, computes the derived ones,
+maps source geo codes to ISO3 economies (dropping and counting source aggregates such as ``EAS``,
+``x84`` or M49 region codes), validates the rows (``schema.validate_indicators``) and writes
+``data/processed/`` through a staging directory so that a failed build leaves the previous store
+exactly as it was.
+
+``manifest.json`` records the sha256 of every input, of the catalogue, of the references table and
+of the build code; when none of them changed (and the outputs are intact) the build is skipped.
+Outputs are deterministic: sorted rows, fixed parquet writer settings, no timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from analysis.config.catalogue import Catalogue, Indicator, load_catalogue
+from analysis.config.references import load_members
+from analysis.config.registry import Registry, SourceFile, load_registry, sha256_file
+from analysis.core import paths, settings
+from analysis.core.atomic import staged_directory
+from analysis.core.errors import FetchError, InputError, StoreError
+from analysis.core.fingerprint import code_sha256
+from analysis.pipeline import age_structure
+from analysis.pipeline.countries import build_countries, to_iso3
+from analysis.pipeline.parsers import DDF_GEO_KEYS, duplicated_keys, parse_file
+from analysis.pipeline.schema import validate_indicators
+from analysis.rules.aggregates import compute_aggregates
+from analysis.rules.latest import compute_latest
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+OUTPUTS = ("indicators", "countries", "latest", "aggregates", "age_structure")
+MEMBERS_FILE = Path("references") / "asean_members.csv"
+#: Parquet writer settings, fixed so that two builds give byte-identical files.
+PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True,
+                       data_page_version="2.0", version="2.6")
+#: Rows per row group of indicators.parquet; each indicator also starts a new row group, so a
+#: filter on indicator_id skips whole row groups by their statistics.
+ROW_GROUP_ROWS = 32_768
+FETCH_HINT = "run `python -m analysis fetch`"
+
+
+# ----------------------------------------------------------------------------- report
+
+
+@dataclass
+class BuildReport:
+    """What a build did; ``summary()`` is what the CLI prints (no absolute paths)."""
+
+    skipped: bool
+    indicators: int = 0
+    economies: int = 0
+    rows: int = 0
+    year_min: int | None = None
+    year_max: int | None = None
+    files_read: int = 0
+    unmapped_codes: int = 0
+    unmapped_rows: int = 0
+    seconds: float = 0.0
+    processed_dir: str = "data/processed"
+    unmapped: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def summary(self) -> str:
+        if self.skipped:
+            return (f"store in {self.processed_dir} is up to date (inputs, catalogue and code unchanged); "
+                    f"nothing rebuilt ({self.seconds:.2f} s). Use --force to rebuild.")
+        years = f"{self.year_min}-{self.year_max}" if self.year_min is not None else "none"
+        return "\n".join([
+            f"built the store in {self.processed_dir} in {self.seconds:.1f} s",
+            f"  indicators: {self.indicators}",
+            f"  economies:  {self.economies}",
+            f"  rows:       {self.rows:,}",
+            f"  years:      {years}",
+            f"  files read: {self.files_read}",
+            f"  source aggregates dropped: {self.unmapped_codes} codes ({self.unmapped_rows:,} rows)",
+        ])
+
+
+# ----------------------------------------------------------------------------- hashing and manifest
+
+
+def code_fingerprint() -> dict[str, str]:
+    """The hash over the whole package (:func:`analysis.core.fingerprint.code_sha256`)."""
+    return {"sha256": code_sha256()}
+
+
+def _verify_inputs(files: list[SourceFile], raw_dir: Path) -> dict[str, dict[str, str]]:
+    """sha256 of every needed raw file, checked against the registry's pin."""
+    inputs: dict[str, dict[str, str]] = {}
+    for sf in files:
+        path = sf.raw_path(raw_dir)
+        if not path.is_file():
+            raise FetchError(f"{sf.path}: raw file missing (needed by the catalogue); {FETCH_HINT}")
+        actual = sha256_file(path)
+        if actual != sf.sha256:
+            raise FetchError(f"{sf.path}: sha256 {actual[:12]}... does not match the pinned {sf.sha256[:12]}... "
+                             f"in data/sources.toml (file changed or damaged); {FETCH_HINT}")
+        inputs[sf.id] = {"path": sf.path, "sha256": actual}
+    return inputs
+
+
+def _read_manifest(processed_dir: Path) -> dict | None:
+    try:
+        return json.loads((processed_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _outputs_intact(manifest: dict, processed_dir: Path) -> bool:
+    for name, info in manifest.get("outputs", {}).items():
+        path = processed_dir / f"{name}.parquet"
+        if not path.is_file() or sha256_file(path) != info.get("sha256"):
+            return False
+    return set(manifest.get("outputs", {})) == set(OUTPUTS)
+
+
+# ----------------------------------------------------------------------------- which files
+
+
+def _needed_files(catalogue: Catalogue, registry: Registry) -> list[SourceFile]:
+    """Data files of the catalogue, the country metadata and the geo entity files of the datasets used."""
+    ids = catalogue.needed_files()
+    datasets = {registry.file(i).dataset for i in ids}
+    extra = [f.id for f in registry.files if f.parser == "worldbank_api_metadata_country"]
+    extra += [f.id for f in registry.files if f.parser == "ddf_entities" and f.dataset in (datasets | {"wpp2019"})]
+    return [registry.file(i) for i in dict.fromkeys(ids + extra)]
+
+
+def _wpp_country_file(registry: Registry) -> SourceFile:
+    """The WPP entity file that maps M49 country codes to ISO3 (its key column is ``country``)."""
+    for f in registry.files_of("wpp2019"):
+        if f.parser == "ddf_entities" and Path(f.path).name.startswith("ddf--entities--geo--country"):
+            return f
+    raise StoreError("data/sources.toml: no wpp2019 ddf--entities--geo--country file registered")
+
+
+# ----------------------------------------------------------------------------- selection
+
+
+def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
+    """Rows of one selected indicator: geo, geo_scheme, year, value, row, file (registry file id)."""
+    parts = []
+    for fid in ind.file_ids:
+        frame = frames[fid]
+        path = registry.file(fid).path
+        missing = [d for d in ind.select if d not in frame.columns]
+        if missing:
+            raise InputError(path, f"indicator {ind.id}: select names dim(s) {missing} the file does not have "
+                             f"(its dims: {_dims(frame)})", rule="catalogue select")
+        mask = (frame["series"] == ind.code).to_numpy(dtype=bool, copy=True)
+        if not mask.any():
+            raise InputError(path, f"indicator {ind.id}: series {ind.code!r} not found "
+                             f"(file has {sorted(frame['series'].unique().tolist())[:5]})", rule="catalogue code")
+        for dim, wanted in ind.select.items():
+            values = list(wanted) if isinstance(wanted, tuple) else [wanted]
+            mask &= frame[dim].isin(values).to_numpy(dtype=bool)
+        # Only the columns the store needs (plus dims when summing): taking rows of string columns costs.
+        columns = ["geo", "year", "value", "row"] + (_dims(frame) if ind.combine else [])
+        picked = frame.loc[mask, columns]
+        if picked.empty:
+            raise InputError(path, f"indicator {ind.id}: no rows match select {ind.select}", rule="catalogue select")
+        # geo_scheme is one value per file: set it after the row selection, not through it.
+        parts.append(picked.assign(geo_scheme=frame["geo_scheme"].iloc[0], file=fid))
+    picked = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    if ind.combine == "sum":
+        picked = _combine_sum(ind, picked, registry)
+    _check_unambiguous(ind, picked, frames, registry)
+    return picked.loc[:, ["geo", "geo_scheme", "year", "value", "row", "file"]]
+
+
+def _dims(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in ("geo", "geo_scheme", "year", "series", "value", "row", "file")]
+
+
+def _combine_sum(ind: Indicator, picked: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Add the rows of the listed values (e.g. 5-year age groups); every listed value must be present."""
+    listed = {d: v for d, v in ind.select.items() if isinstance(v, tuple)}
+    keys = ["geo", "geo_scheme", "year"] + [d for d in _dims(picked) if d not in listed]
+    grouped = picked.groupby(keys, sort=False, dropna=False)
+    out = grouped.agg(value=("value", "sum"), row=("row", "min"), file=("file", "first"),
+                      n=("value", "size")).reset_index()
+    expected = int(np.prod([len(v) for v in listed.values()]))
+    short = out["n"] != expected
+    if short.any():
+        bad = out.loc[short].iloc[0]
+        raise InputError(registry.file(bad["file"]).path,
+                         f"indicator {ind.id}: {bad['geo']} {bad['year']} has {bad['n']} of the {expected} "
+                         f"{'/'.join(listed)} values to add up; a missing part would understate the sum",
+                         row=int(bad["row"]), rule="complete sum")
+    return out.drop(columns="n")
+
+
+def _check_unambiguous(ind: Indicator, picked: pd.DataFrame, frames: dict[str, pd.DataFrame],
+                       registry: Registry) -> None:
+    """After selection each geo and year must have one value; otherwise a dim is left unselected."""
+    dup = duplicated_keys(picked, ["geo", "geo_scheme", "year"])
+    if dup.any():
+        bad = picked.iloc[int(np.flatnonzero(dup)[0])]
+        source = frames[bad["file"]]
+        same = source.loc[(source["geo"] == bad["geo"]) & (source["year"] == bad["year"])
+                          & (source["series"] == ind.code)]
+        varying = [d for d in _dims(source) if same[d].nunique(dropna=False) > 1 and d not in ind.select]
+        raise InputError(registry.file(bad["file"]).path,
+                         f"indicator {ind.id}: {bad['geo']} {bad['year']} has several values after select "
+                         f"{ind.select}; add {varying or 'a dim'} to select", row=int(bad["row"]),
+                         rule="unique after select")
+
+
+# ----------------------------------------------------------------------------- geo mapping
+
+
+def _known_geo_codes(frames: dict[str, pd.DataFrame], registry: Registry) -> dict[str, set[str]]:
+    """Codes the sources themselves list, per scheme: anything unmapped outside these is an error.
+
+    World Bank metadata lists its aggregates (empty Region); DDF entity files list every geo code
+    of their dataset (countries, regions, ILO ``x..`` aggregates).
+    """
+    known: dict[str, set[str]] = {"iso3": set(), "m49": set(), "ilo": set()}
+    for fid, frame in frames.items():
+        sf = registry.file(fid)
+        if sf.parser == "worldbank_api_metadata_country":
+            known["iso3"].update(frame["iso3"].dropna().astype(str))
+        elif sf.parser == "ddf_entities" and frame.columns[0] in DDF_GEO_KEYS:
+            known[DDF_GEO_KEYS[frame.columns[0]]].update(frame[frame.columns[0]].dropna().astype(str).str.lstrip("0"))
+    return known
+
+
+def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[str]],
+             registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ISO3 for every row; source aggregates dropped and counted; unknown codes are an error."""
+    mapped, unmapped = to_iso3(long, countries)
+    if len(unmapped):
+        geo = unmapped["geo"].astype(str)
+        scheme = unmapped["geo_scheme"].astype(str)
+        # Rows without a code carry the entity name as geo (GHED, OWID): named aggregates.
+        named = (scheme == "iso3") & ~geo.str.fullmatch(r"[A-Z]{3}")
+        listed = np.array([g.lstrip("0") in known.get(s, set()) if s == "m49" else g in known.get(s, set())
+                           for g, s in zip(geo, scheme)], dtype=bool)
+        unknown = unmapped.loc[~(named.to_numpy() | listed)]
+        if len(unknown):
+            code, sch = str(unknown["geo"].iloc[0]), str(unknown["geo_scheme"].iloc[0])
+            hit = long.loc[(long["geo"] == code) & (long["geo_scheme"] == sch)].iloc[0]
+            raise InputError(registry.file(hit["file"]).path,
+                             f"unknown {sch} country code {code!r}: not an economy of the countries table and "
+                             f"not an aggregate listed by the source ({len(unknown)} such code(s))",
+                             row=int(hit["row"]), rule="known economy")
+    return mapped, unmapped
+
+
+# ----------------------------------------------------------------------------- derivation
+
+
+def _derive(ind: Indicator, code: int, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Compute a derived indicator where its two inputs share economy and year.
+
+    The row and file of the first input are kept so that a bounds violation points at a source line;
+    a derived value is a projection when either input is.
+    """
+    both = a.merge(b, on=["iso3", "year"], suffixes=("_a", "_b"), how="inner", validate="one_to_one")
+    s = ind.derive.scale
+    va, vb = both["value_a"].to_numpy(), both["value_b"].to_numpy()
+    if ind.derive.method == "ratio":
+        keep = vb != 0  # a zero denominator has no ratio: the row is absent, not infinite
+        both, va, vb = both.loc[keep], va[keep], vb[keep]
+        value = va / vb * s
+    elif ind.derive.method == "difference":
+        value = (va - vb) * s
+    else:  # product
+        value = va * vb * s
+    return pd.DataFrame({
+        "iso3": both["iso3"].to_numpy(), "year": both["year"].to_numpy(), "value": value.astype("float64"),
+        "projection": (both["projection_a"].to_numpy(dtype=bool) | both["projection_b"].to_numpy(dtype=bool)),
+        "row": both["row_a"].to_numpy(), "file": both["file_a"].to_numpy(), "ind": np.int32(code),
+    })
+
+
+def _projection(ind: Indicator, year: pd.Series) -> np.ndarray:
+    """True where the observation's period ends in or after the indicator's first projected year."""
+    if ind.projection_from is None:
+        return np.zeros(len(year), dtype=bool)
+    return (year.to_numpy() + ind.period - 1 >= ind.projection_from)
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """An arrow table without pandas metadata (index, pandas version): the file depends on the data only."""
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+
+
+def _write_indicators(frame: pd.DataFrame, path: Path) -> None:
+    """Sorted rows; a new row group at each indicator (and every ROW_GROUP_ROWS rows) for pruning."""
+    table = _to_arrow(frame)
+    ids = frame["indicator_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=int)
+    bounds = list(starts) + [len(ids)]
+    sorting = [pq.SortingColumn(table.schema.get_field_index(c)) for c in ("indicator_id", "iso3", "year")]
+    with pq.ParquetWriter(path, table.schema, sorting_columns=sorting, **PARQUET_OPTIONS) as writer:
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            for start in range(lo, hi, ROW_GROUP_ROWS):
+                writer.write_table(table.slice(start, min(hi, start + ROW_GROUP_ROWS) - start))
+        if not len(ids):
+            writer.write_table(table)
+
+
+def _write_small(frame: pd.DataFrame, path: Path) -> None:
+    pq.write_table(_to_arrow(frame), path, **PARQUET_OPTIONS)
+
+
+# ----------------------------------------------------------------------------- the build
+
+
+def build_store(force: bool = False, progress: bool = True, raw_dir: Path | None = None,
+                processed_dir: Path | None = None, as_of: date | None = None) -> BuildReport:
+    """Build ``data/processed/`` from ``data/raw/`` (see the module docstring); skip when unchanged.
+
+    ``as_of`` dates group membership for the stored aggregates (default: the pinned setting); it is
+    recorded in the manifest, so a different date rebuilds.
+    """
+    as_of = as_of or settings.AS_OF
+    start = time.perf_counter()
+    raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw_dir()
+    processed_dir = Path(processed_dir) if processed_dir is not None else paths.processed_dir()
+    shown_dir = paths.relative_to_root(processed_dir)
+
+    registry = load_registry()
+    catalogue = load_catalogue(registry=registry)
+    files = _needed_files(catalogue, registry)
+    members_path = raw_dir / MEMBERS_FILE
+    if not members_path.is_file():
+        raise FetchError(f"{MEMBERS_FILE.as_posix()}: references table missing from data/raw; {FETCH_HINT}")
+    inputs = _verify_inputs(files, raw_dir)
+    fingerprint = {
+        "format": MANIFEST_FORMAT,
+        "inputs": inputs,
+        "references": {f"references/{p.name}": sha256_file(p)
+                       for p in sorted((raw_dir / "references").glob("*.csv"))},
+        "catalogue_sha256": sha256_file(catalogue.source_path),
+        "sources_sha256": sha256_file(registry.source_path),
+        "code": code_fingerprint(),
+        "as_of": as_of.isoformat(),
+    }
+    previous = _read_manifest(processed_dir)
+    if (not force and previous is not None
+            and {k: previous.get(k) for k in fingerprint} == fingerprint and _outputs_intact(previous, processed_dir)):
+        return BuildReport(skipped=True, seconds=time.perf_counter() - start, processed_dir=shown_dir)
+
+    frames = _parse_all(files, raw_dir, progress)
+    tables, stats = assemble(catalogue, registry, frames, members_path, as_of=as_of)
+    manifest = dict(fingerprint)
+    manifest["summary"] = stats
+    _commit(tables, manifest, processed_dir)
+
+    ind = tables["indicators"]
+    return BuildReport(
+        skipped=False, indicators=int(ind["indicator_id"].nunique()), economies=int(ind["iso3"].nunique()),
+        rows=len(ind), year_min=int(ind["year"].min()) if len(ind) else None,
+        year_max=int(ind["year"].max()) if len(ind) else None, files_read=len(files),
+        unmapped_codes=stats["unmapped_codes"], unmapped_rows=stats["unmapped_rows"],
+        seconds=time.perf_counter() - start, processed_dir=shown_dir, unmapped=tables["_unmapped"],
+    )
+
+
+def _parse_all(files: list[SourceFile], raw_dir: Path, progress: bool) -> dict[str, pd.DataFrame]:
+    return {sf.id: parse_file(sf, raw_dir) for sf in tqdm(files, desc="parse", unit="file", disable=not progress,
+                                                           leave=False)}
+
+
+def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.DataFrame],
+             members_path: Path, *, as_of: date) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Parsed files -> the store tables (validated). Pure apart from reading the members file.
+
+    Rows travel with a small integer ``ind`` (position in the catalogue) instead of repeated strings;
+    the descriptive columns (indicator_id, unit, source_id, vintage) are attached once at the end.
+    """
+    countries = _countries(frames, registry, load_members(members_path))
+    position = {ind.id: i for i, ind in enumerate(catalogue)}
+    meta: dict[str, tuple[str, str]] = {}  # id -> (source_id, vintage)
+
+    selected = []
+    for ind in catalogue:
+        if ind.is_derived:
+            continue
+        rows = _select(ind, frames, registry)
+        meta[ind.id] = (ind.source, registry.vintage_of(registry.file(ind.file_ids[0])))
+        selected.append(rows.assign(projection=_projection(ind, rows["year"]), ind=np.int32(position[ind.id])))
+    long = pd.concat(selected, ignore_index=True)
+    mapped, unmapped = _map_geo(long, countries, _known_geo_codes(frames, registry), registry)
+    mapped = mapped.loc[:, ["iso3", "year", "value", "projection", "row", "file", "ind"]]
+    _check_unique_iso3(mapped, catalogue, registry)
+
+    blocks = _split_blocks(mapped, catalogue)
+    for ind in catalogue.derivation_order():
+        a_id, b_id = ind.derive.of
+        blocks[ind.id] = _derive(ind, position[ind.id], blocks[a_id], blocks[b_id])
+        meta[ind.id] = ("+".join(dict.fromkeys(meta[a_id][0].split("+") + meta[b_id][0].split("+"))),
+                        "; ".join(dict.fromkeys(meta[a_id][1].split("; ") + meta[b_id][1].split("; "))))
+    rows = pd.concat([blocks[i] for i in catalogue.ids if i in blocks], ignore_index=True)
+    rows = _describe(rows, catalogue, meta)
+
+    file_of = {f.id: f.path for f in registry.files}
+    indicators = validate_indicators(rows, known_iso3=set(countries["iso3"].astype(str)),
+                                     bounds=catalogue.bounds(), file_of=file_of)
+    indicators = _sorted(indicators)
+
+    latest = _latest(indicators, catalogue)
+    aggregates = compute_aggregates(indicators, countries, min_coverage=settings.MIN_COVERAGE,
+                                    groups=settings.AGGREGATE_GROUPS, on=as_of,
+                                    weight_indicator=settings.WEIGHT_INDICATOR)
+    ages = age_structure.from_frames(frames, registry, catalogue, countries)
+    present = set(indicators["indicator_id"].unique().tolist())
+    stats = {
+        "indicators": len(present),
+        "economies": int(indicators["iso3"].nunique()),
+        "year_min": int(indicators["year"].min()), "year_max": int(indicators["year"].max()),
+        "unmapped_codes": int(len(unmapped)), "unmapped_rows": int(unmapped["rows"].sum()) if len(unmapped) else 0,
+        "empty_indicators": sorted(set(catalogue.ids) - present),
+    }
+    tables = {"indicators": indicators, "countries": countries, "latest": latest, "aggregates": aggregates,
+              "age_structure": ages, "_unmapped": unmapped}
+    return tables, stats
+
+
+def _latest(indicators: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """``latest.parquet``: each indicator's latest value within its catalogue window."""
+    by_window: dict[int, list[str]] = {}
+    for ind in catalogue:
+        by_window.setdefault(ind.window or settings.DEFAULT_WINDOW, []).append(ind.id)
+    ids = indicators["indicator_id"]
+    parts = [compute_latest(indicators.loc[ids.isin(group).to_numpy(dtype=bool)], window=w, ref_year=None,
+                            iso3=sorted(indicators["iso3"].astype(str).unique()))
+             for w, group in sorted(by_window.items())]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True).sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
+
+
+def _countries(frames: dict[str, pd.DataFrame], registry: Registry, members: pd.DataFrame) -> pd.DataFrame:
+    """The countries table from the WPP country entities and every World Bank Metadata_Country file."""
+
+    wb_meta = [frame.rename(columns={"name": "wb_name"}).assign(vintage=registry.vintage_of(registry.file(fid)))
+               for fid, frame in frames.items()
+               if registry.file(fid).parser == "worldbank_api_metadata_country"]
+    if not wb_meta:
+        raise StoreError("data/sources.toml: no World Bank Metadata_Country file registered (regions, income groups)")
+    return build_countries(frames[_wpp_country_file(registry).id], pd.concat(wb_meta, ignore_index=True), members)
+
+
+def _split_blocks(mapped: pd.DataFrame, catalogue: Catalogue) -> dict[str, pd.DataFrame]:
+    """Per indicator id, its rows: contiguous slices, since rows were concatenated indicator by indicator."""
+    codes = mapped["ind"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(codes)]
+    blocks = {catalogue.indicators[int(codes[lo])].id: mapped.iloc[lo:hi] for lo, hi in zip(starts, ends)}
+    empty = mapped.iloc[0:0]
+    return {ind.id: blocks.get(ind.id, empty) for ind in catalogue if not ind.is_derived}
+
+
+def _describe(rows: pd.DataFrame, catalogue: Catalogue, meta: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Attach indicator_id, unit, source_id and vintage from the ``ind`` code (categoricals: no per-row strings)."""
+    codes = rows["ind"].to_numpy()
+    inds = catalogue.indicators
+
+    def column(values: list[str]) -> pd.api.extensions.ExtensionArray:
+        # Built in arrow (dictionary -> string cast), already in the store's `string` dtype.
+        categories = list(dict.fromkeys(values))
+        lookup = np.array([categories.index(v) for v in values], dtype=np.int32)
+        dictionary = pa.DictionaryArray.from_arrays(pa.array(lookup[codes]), pa.array(categories, pa.string()))
+        return pd.array(dictionary.cast(pa.string()), dtype=pd.StringDtype())
+
+    empty_meta = ("", "")
+    return rows.assign(
+        indicator_id=column([i.id for i in inds]),
+        unit=column([i.unit for i in inds]),
+        source_id=column([meta.get(i.id, empty_meta)[0] for i in inds]),
+        vintage=column([meta.get(i.id, empty_meta)[1] for i in inds]),
+        file=rows["file"].astype("category"),
+    ).drop(columns="ind")
+
+
+def _sorted(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Rows ordered by indicator_id, iso3, year (one lexsort on integer codes)."""
+    id_codes, _ = pd.factorize(indicators["indicator_id"], sort=True)
+    iso_codes, _ = pd.factorize(indicators["iso3"], sort=True)
+    order = np.lexsort((indicators["year"].to_numpy(), iso_codes, id_codes))
+    return indicators.take(order).reset_index(drop=True)
+
+
+def _check_unique_iso3(mapped: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> None:
+    """Two source codes mapping to one economy (e.g. an M49 code and its alias) would collide."""
+    dup = duplicated_keys(mapped, ["ind", "iso3", "year"])
+    if dup.any():
+        bad = mapped.iloc[int(np.flatnonzero(dup)[0])]
+        raise InputError(registry.file(bad["file"]).path,
+                         f"indicator {catalogue.indicators[int(bad['ind'])].id}: two source codes map to "
+                         f"{bad['iso3']} for {bad['year']}", row=int(bad["row"]), rule="unique key")
+
+
+def _commit(tables: dict[str, pd.DataFrame], manifest: dict, processed_dir: Path) -> None:
+    """Stage every output, hash it into the manifest, then replace the previous store in one go."""
+    with staged_directory(processed_dir) as stage:
+        _write_indicators(tables["indicators"], stage / "indicators.parquet")
+        for name in OUTPUTS[1:]:
+            _write_small(tables[name], stage / f"{name}.parquet")
+        manifest["outputs"] = {name: {"rows": int(len(tables[name])), "sha256": sha256_file(stage / f"{name}.parquet")}
+                               for name in OUTPUTS}
+        (stage / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,0 +1,157 @@
+"""The economies table and the mapping of source geo codes to ISO3.
+
+World Bank regions and income groups come from a World Bank ``Metadata_Country`` file, country
+codes from the WPP entities file, ASEAN and Plus Three membership from the references table. No
+ISO3 list is written in code.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+GEO_SCHEMES = ("iso3", "m49", "ilo")
+
+# Column spellings of a World Bank Metadata_Country file, and those of
+# analysis.pipeline.parsers.parse_worldbank_api_metadata_country (iso3, name, region, income_group).
+
+
+# Column spellings of a World Bank Metadata_Country file, and those of
+# analysis.parsers.parse_worldbank_api_metadata_country (iso3, name, region, income_group).
+_WB_COLUMNS = {
+    "Country Code": "iso3", "country_code": "iso3",
+    "Region": "wb_region", "region": "wb_region",
+    "IncomeGroup": "wb_income_group", "income_group": "wb_income_group",
+    "TableName": "wb_name", "table_name": "wb_name", "name": "wb_name",
+}
+
+
+def wb_economies(wb_country_metadata: pd.DataFrame) -> pd.DataFrame:
+    """Economies of a World Bank Metadata_Country frame: iso3, wb_region, wb_income_group, wb_name.
+
+    Rows with an empty Region are World Bank aggregates (regions, income groups, World) and are
+    dropped. A ``vintage`` column, if present, is kept.
+    """
+    frame = wb_country_metadata.rename(columns=_WB_COLUMNS)
+    missing = [c for c in ("iso3", "wb_region", "wb_income_group", "wb_name") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"World Bank country metadata lacks column(s) {missing}; got {list(wb_country_metadata.columns)}")
+    keep = ["iso3", "wb_region", "wb_income_group", "wb_name"] + (["vintage"] if "vintage" in frame.columns else [])
+    frame = frame.loc[:, keep].astype("string").apply(lambda s: s.str.strip())
+    frame = frame.mask(frame == "", pd.NA)
+    return frame.loc[frame["wb_region"].notna()].reset_index(drop=True)
+
+
+def metadata_differences(wb_country_metadata: pd.DataFrame) -> pd.DataFrame:
+    """Where World Bank metadata vintages disagree: iso3, field, vintage, value (one row per value).
+
+    Takes the concatenation of several Metadata_Country files with a ``vintage`` column (the
+    World Bank revises regions every few years and income groups every July; names change too).
+    """
+    econ = wb_economies(wb_country_metadata)
+    if "vintage" not in econ.columns:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in ("iso3", "field", "vintage", "value")})
+    long = econ.melt(id_vars=["iso3", "vintage"], value_vars=["wb_region", "wb_income_group", "wb_name"],
+                     var_name="field", value_name="value").drop_duplicates()
+    n_values = long.assign(v=long["value"].fillna("")).groupby(["iso3", "field"])["v"].transform("nunique")
+    out = long.loc[n_values > 1, ["iso3", "field", "vintage", "value"]]
+    return out.sort_values(["iso3", "field", "vintage"]).reset_index(drop=True).astype("string")
+
+
+def _latest_vintage(econ: pd.DataFrame) -> pd.DataFrame:
+    """One row per economy: the newest vintage's classification (vintages are ISO dates, so sortable).
+
+    Between files of the same vintage the one given last wins (stable sort), so the result is
+    deterministic for a fixed input order.
+    """
+    if "vintage" not in econ.columns:
+        return econ.drop_duplicates("iso3", keep="last")
+    return econ.sort_values(["iso3", "vintage"], kind="stable").drop_duplicates("iso3", keep="last")
+
+
+def build_countries(wpp_country_entities: pd.DataFrame, wb_country_metadata: pd.DataFrame,
+                    members: pd.DataFrame) -> pd.DataFrame:
+    """The economies table: the union of World Bank economies and WPP countries.
+
+    Columns: iso3, name, m49 (Int64), wb_region, wb_income_group, asean_joined (ISO date string
+    or <NA>), plus_three (bool), focus (bool), in_wb (bool), in_wpp (bool), wb_metadata_note.
+
+    ``name`` is the references file's name for the 14 focus countries, else the World Bank
+    ``TableName``, else the WPP name. When ``wb_country_metadata`` holds several vintages (a
+    ``vintage`` column), the newest gives region and income group and ``wb_metadata_note`` says
+    what older vintages said differently (e.g. the 2024 region split of the Middle East).
+    """
+    wpp = (wpp_country_entities.loc[:, ["country", "name", "iso3"]].astype("string")
+           .apply(lambda s: s.str.strip())
+           .rename(columns={"country": "m49", "name": "wpp_name"}))
+    wpp = wpp.loc[wpp["iso3"].fillna("") != ""]
+    wpp = wpp.assign(m49=pd.to_numeric(wpp["m49"], errors="coerce").astype("Int64"))
+    econ = wb_economies(wb_country_metadata)
+    notes = _difference_notes(metadata_differences(wb_country_metadata))
+    wb = _latest_vintage(econ).drop(columns="vintage", errors="ignore")
+
+    table = wb.merge(wpp, on="iso3", how="outer", indicator=True)
+    table = table.assign(in_wb=table["_merge"] != "right_only", in_wpp=table["_merge"] != "left_only")
+    table = table.drop(columns="_merge").merge(notes, on="iso3", how="left")
+    ref = members.loc[:, ["iso3", "m49", "name", "grouping", "joined"]].rename(
+        columns={"m49": "ref_m49", "name": "ref_name"})
+    table = table.merge(ref, on="iso3", how="outer")
+    # A focus country missing from both metadata files still belongs in the table.
+    table = table.assign(
+        name=table["ref_name"].fillna(table["wb_name"]).fillna(table["wpp_name"]).astype("string"),
+        m49=table["m49"].fillna(table["ref_m49"]).astype("Int64"),
+        asean_joined=table["joined"].where(table["grouping"] == "ASEAN").astype("string"),
+        plus_three=(table["grouping"] == "Plus Three").fillna(False).astype(bool),
+        focus=table["grouping"].notna().astype(bool),
+        in_wb=table["in_wb"].fillna(False).astype(bool),
+        in_wpp=table["in_wpp"].fillna(False).astype(bool),
+    )
+    columns = ["iso3", "name", "m49", "wb_region", "wb_income_group", "asean_joined", "plus_three",
+               "focus", "in_wb", "in_wpp", "wb_name", "wpp_name", "wb_metadata_note"]
+    table = table.loc[:, columns].astype({c: "string" for c in
+                                          ("iso3", "name", "wb_region", "wb_income_group", "wb_name",
+                                           "wpp_name", "wb_metadata_note")})
+    return table.sort_values("iso3").reset_index(drop=True)
+
+
+def _difference_notes(diffs: pd.DataFrame) -> pd.DataFrame:
+    """iso3 -> "wb_region: A (2023-03-01) / B (2025-07-01); ..." for the countries table."""
+    if diffs.empty:
+        return pd.DataFrame({"iso3": pd.Series(dtype="string"), "wb_metadata_note": pd.Series(dtype="string")})
+    item = diffs["value"].fillna("(none)") + " (" + diffs["vintage"] + ")"
+    per_field = (diffs.assign(item=item).groupby(["iso3", "field"], sort=True)["item"]
+                 .agg(" / ".join).reset_index())
+    per_field = per_field.assign(text=per_field["field"] + ": " + per_field["item"])
+    return (per_field.groupby("iso3", sort=True)["text"].agg("; ".join)
+            .rename("wb_metadata_note").reset_index())
+
+
+def to_iso3(frame: pd.DataFrame, countries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map ``geo`` codes (per ``geo_scheme``) to the ISO3 of an economy in ``countries``.
+
+    ``iso3`` codes are matched as upper case, ``ilo`` codes (lower-case ISO3, ``x..`` aggregates)
+    are upper-cased, ``m49`` codes are matched numerically (so ``"004"`` and ``"4"`` agree).
+    Returns ``(mapped, unmapped)``: the rows that map to an economy with an ``iso3`` column
+    added (order kept), and a table geo, geo_scheme, rows of the codes that did not map
+    (source aggregates such as ``EAS`` or ``x84``, or codes unknown to the countries table).
+    """
+    unknown = sorted(set(frame["geo_scheme"].dropna().unique()) - set(GEO_SCHEMES))
+    if unknown or frame["geo_scheme"].isna().any():
+        raise ValueError(f"geo_scheme must be one of {GEO_SCHEMES}; found {unknown or ['<NA>']}")
+    geo = frame["geo"].astype("string").str.strip()
+    scheme = frame["geo_scheme"].astype("string")
+    economies = countries["iso3"].astype("string")
+    by_m49 = (countries.loc[countries["m49"].notna(), ["m49", "iso3"]]
+              .drop_duplicates("m49").set_index("m49")["iso3"].astype("string"))
+
+    as_code = geo.str.upper()
+    as_m49 = pd.to_numeric(geo.where(scheme == "m49").where(geo.str.fullmatch(r"\d+")), errors="coerce")
+    from_m49 = as_m49.astype("Int64").map(by_m49)
+    iso3 = as_code.where(scheme != "m49", from_m49.astype("string"))
+    iso3 = iso3.where(iso3.isin(economies.to_numpy()))
+
+    ok = iso3.notna().to_numpy(dtype=bool)
+    mapped = frame.loc[ok].assign(iso3=iso3[ok].astype("string"))
+    unmapped = (pd.DataFrame({"geo": geo[~ok], "geo_scheme": scheme[~ok]})
+                .groupby(["geo_scheme", "geo"], dropna=False).size().rename("rows").reset_index()
+                .loc[:, ["geo", "geo_scheme", "rows"]])
+    return mapped, unmapped.astype({"rows": "int64"}).reset_index(drop=True)

@@ -1,0 +1,202 @@
+"""The ``Chart`` object and the page frame every chart shares: header, body, key and footer.
+
+A chart = a matplotlib figure + the metadata needed to export and cite it: title, subtitle, unit,
+indicator and source ids, the plotted values as a tidy frame, notes and coverage. The footer is
+generated from the registry (``footer.py``), never typed per chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
+
+from analysis.core.errors import AnalysisError
+from analysis.presentation.charts import footer as footer_mod
+from analysis.presentation.charts import palette, style
+
+DEFAULT_WIDTH = 10.0  # inches; A4 landscape minus margins
+TIDY_COLUMNS = ("iso3", "year", "indicator_id", "value")
+
+
+class ChartDataError(AnalysisError):
+    """The data handed to a chart function cannot be drawn as asked."""
+
+
+@dataclass
+class Chart:
+    """A drawn chart and everything needed to export and cite it."""
+
+    figure: Figure
+    kind: str
+    title: str
+    subtitle: str = ""
+    unit: str = ""
+    indicator_ids: tuple[str, ...] = ()
+    source_ids: tuple[str, ...] = ()
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: tuple[str, ...] = ()
+    coverage: dict[str, Any] = field(default_factory=dict)
+    footer: tuple[str, ...] = ()
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    made_by: str = ""
+    axes: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release the figure's memory (report builds draw many charts)."""
+        self.figure.clear()
+
+
+@dataclass
+class Frame:
+    """The parts of a chart page: ``body`` is where the kind draws its axes."""
+
+    figure: Figure
+    header: SubFigure
+    body: SubFigure
+    foot: SubFigure
+
+
+def check_tidy(data: pd.DataFrame, required: tuple[str, ...] = TIDY_COLUMNS, what: str = "data") -> pd.DataFrame:
+    """Fail with a clear message when the frame is not the store's long format."""
+    if not isinstance(data, pd.DataFrame):
+        raise ChartDataError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in required if c not in data.columns]
+    if missing:
+        raise ChartDataError(f"{what}: missing columns {missing}; expected the store's long format "
+                             f"(iso3, year, indicator_id, value, unit, source_id, vintage, projection)")
+    out = data.copy()
+    # Rows without a value or a year are gaps: the chart shows the country as "no data" instead.
+    out = out.loc[out["value"].notna().to_numpy(dtype=bool) & out["year"].notna().to_numpy(dtype=bool)]
+    if "projection" not in out.columns:
+        out["projection"] = False
+    out["projection"] = out["projection"].fillna(False).astype(bool)
+    for col in ("unit", "source_id", "vintage"):
+        if col not in out.columns:
+            out[col] = pd.NA
+    out["year"] = out["year"].astype("int64")
+    out["value"] = out["value"].astype("float64")
+    return out
+
+
+def one_indicator(data: pd.DataFrame, what: str) -> str:
+    ids = data["indicator_id"].dropna().unique().tolist()
+    if len(ids) != 1:
+        raise ChartDataError(f"{what}: expected exactly one indicator_id, got {sorted(map(str, ids))}")
+    return str(ids[0])
+
+
+def unit_of(data: pd.DataFrame, unit: str | None) -> str:
+    if unit:
+        return unit
+    units = data["unit"].dropna().astype(str).unique().tolist()
+    return units[0] if len(units) == 1 else ""
+
+
+def key_handles(groups: set[str], aggregate_label: str | None = None, extra: list | None = None) -> list:
+    """Legend entries telling ASEAN members from Plus Three comparators, and the aggregate."""
+    handles: list = []
+    if palette.ASEAN in groups:
+        handles.append(Line2D([], [], color="#555555", lw=1.8, ls="-", label=palette.GROUP_LABELS[palette.ASEAN]))
+    if palette.PLUS_THREE in groups:
+        handles.append(Line2D([], [], color="#555555", lw=1.8, ls=palette.LINESTYLES[palette.PLUS_THREE],
+                              label=palette.GROUP_LABELS[palette.PLUS_THREE]))
+    if aggregate_label:
+        handles.append(Line2D([], [], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH, label=aggregate_label))
+    return handles + list(extra or [])
+
+
+def bar_key_handles(groups: set[str], aggregate_label: str | None = None, extra: list | None = None) -> list:
+    handles: list = []
+    if palette.ASEAN in groups:
+        handles.append(Patch(facecolor="#777777", edgecolor="none", label="ASEAN member"))
+    if palette.PLUS_THREE in groups:
+        handles.append(Patch(facecolor="#777777", edgecolor="white", hatch=palette.HATCHES[palette.PLUS_THREE],
+                             label="Plus Three comparator (hatched)"))
+    if aggregate_label:
+        handles.append(Line2D([], [], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH, label=aggregate_label))
+    return handles + list(extra or [])
+
+
+def frame(title: str, subtitle: str, footer_lines: list[str], body_height: float,
+          width: float = DEFAULT_WIDTH, key: list | None = None, key_cols: int | None = None) -> Frame:
+    """Lay out a chart page: wrapped title and subtitle, an optional key, the body, the footer."""
+    # Leave the top-right corner free for a figure number (chart pack).
+    title_lines = style.wrap(title, width - 1.6, style.TITLE_SIZE, bold=True)
+    sub_lines = style.wrap(subtitle, width - 0.4, style.SUBTITLE_SIZE)
+    foot_lines: list[str] = []
+    for line in footer_lines:
+        foot_lines.extend(style.wrap(line, width - 0.4, style.FOOTER_SIZE))
+    n_key_rows = 0
+    if key:
+        key_cols = key_cols or min(len(key), 3)
+        n_key_rows = -(-len(key) // key_cols)
+    lh = lambda pt: pt * 1.32 / 72.0  # noqa: E731 - line height in inches
+    header_h = 0.12 + len(title_lines) * lh(style.TITLE_SIZE) + len(sub_lines) * lh(style.SUBTITLE_SIZE) \
+        + (n_key_rows * lh(style.KEY_SIZE + 3) + 0.06 if key else 0) + 0.06
+    foot_h = 0.1 + max(1, len(foot_lines)) * lh(style.FOOTER_SIZE + 0.6)
+    fig = style.new_figure(width, header_h + body_height + foot_h)
+    fig.get_layout_engine().set(w_pad=0.05, h_pad=0.02, hspace=0.0, wspace=0.0)
+    header, body, foot = fig.subfigures(3, 1, height_ratios=[header_h, body_height, foot_h], hspace=0.0)
+    y = 1.0 - 0.1 / header_h
+    x0 = 0.2 / width
+    header.text(x0, y, "\n".join(title_lines), va="top", ha="left", fontsize=style.TITLE_SIZE, fontweight="bold",
+                color=style.TITLE_COLOUR, linespacing=1.15, gid="chart-title")
+    y -= len(title_lines) * lh(style.TITLE_SIZE) / header_h
+    if sub_lines:
+        header.text(x0, y - 0.02 / header_h, "\n".join(sub_lines), va="top", ha="left", fontsize=style.SUBTITLE_SIZE,
+                    color=style.SUBTITLE_COLOUR, linespacing=1.2, gid="chart-subtitle")
+        y -= len(sub_lines) * lh(style.SUBTITLE_SIZE) / header_h
+    if key:
+        header.legend(handles=key, loc="upper left", bbox_to_anchor=(x0 - 0.008, y - 0.03 / header_h), ncols=key_cols,
+                      fontsize=style.KEY_SIZE, handlelength=2.6, columnspacing=1.6, borderaxespad=0.0, borderpad=0.0,
+                      frameon=False)
+    foot.text(x0, 1.0 - 0.06 / foot_h, "\n".join(foot_lines), va="top", ha="left", fontsize=style.FOOTER_SIZE,
+              color=style.FOOTER_COLOUR, linespacing=1.3, gid="chart-footer")
+    return Frame(figure=fig, header=header, body=body, foot=foot)
+
+
+def freeze_layout(fig: Figure, digits: int = 5) -> None:
+    """Run the layout once, snap every subfigure and axes to a fine grid, and switch layout off.
+
+    Constrained layout iterates over sets of artists whose order follows memory addresses, so two
+    processes can place an axes a few 1e-9 inch apart, which shows up in the exported SVG/PDF
+    numbers. Snapping to 1e-5 of the figure (1/10,000 inch) and freezing makes every export of
+    the same chart byte-identical.
+    """
+    if fig.get_layout_engine() is not None:
+        fig.canvas.draw()
+    for sub in fig.subfigs:
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), digits))
+    for ax in fig.get_axes():
+        pos = ax.get_position(original=False)
+        ax.set_axes_locator(None)
+        ax.set_position(Bbox(np.round(pos.get_points(), digits)), which="both")
+    fig.set_layout_engine("none")
+
+
+def finish(fr: Frame, *, kind: str, title: str, subtitle: str, unit: str, data: pd.DataFrame,
+           footer_lines: list[str], notes: list[str], coverage: dict, sources: dict[str, list[str]],
+           axes: dict, made_by: str | None) -> Chart:
+    """Bundle the drawn figure and its metadata into a ``Chart``."""
+    freeze_layout(fr.figure)
+    ids = tuple(sorted({str(i) for i in data.get("indicator_id", pd.Series(dtype="string")).dropna().unique()}))
+    return Chart(
+        figure=fr.figure, kind=kind, title=title, subtitle=subtitle, unit=unit, indicator_ids=ids,
+        source_ids=tuple(sorted(sources)), data=data.reset_index(drop=True), notes=tuple(n for n in notes if n),
+        coverage=coverage, footer=tuple(footer_lines), sources=sources, made_by=made_by or f"analysis.charts.{kind}",
+        axes=axes,
+    )
+
+
+def collect_footer(data: pd.DataFrame | None, notes: list[str], extra_sources: dict | None = None) -> tuple[list[str], dict]:
+    sources = footer_mod.sources_used(data) if data is not None else {}
+    for sid, vint in (extra_sources or {}).items():
+        sources[sid] = sorted(set(sources.get(sid, [])) | set(vint))
+    return footer_mod.footer_lines(data, notes, extra_sources=extra_sources), sources

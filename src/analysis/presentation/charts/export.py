@@ -1,0 +1,134 @@
+"""Export a chart: PNG (200 dpi), SVG, PDF, the plotted values as CSV and the metadata as JSON.
+
+Every file is written atomically and deterministically: the same data gives byte-identical files
+(fixed SVG hash salt, no dates in SVG/PDF/PNG metadata, sorted JSON, fixed CSV line endings).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.core import atomic, paths
+from analysis.presentation.charts import footer as footer_mod
+from analysis.presentation.charts.base import Chart
+from analysis.presentation.charts.style import styled
+from analysis.store.api import Registry
+
+PNG_DPI = 200
+FORMATS = ("png", "svg", "pdf")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Matplotlib writes its version into the files; keep that out so upgrades do not churn outputs.
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+def figures_dir(root: Path | None = None) -> Path:
+    return Path(root) if root is not None else paths.reports_dir() / "figures"
+
+
+_SVG_CLIP_ID = re.compile(rb'id="(p[0-9a-f]{10})"')
+
+
+def _stable_svg_ids(svg: bytes) -> bytes:
+    """Renumber clip-path ids in order of appearance.
+
+    Matplotlib hashes a non-rectangular clip path's ids from ``id()`` of the path object (a memory
+    address), so ``svg.hashsalt`` alone does not make them reproducible.
+    """
+    ids = list(dict.fromkeys(_SVG_CLIP_ID.findall(svg)))
+    if not ids:
+        return svg
+    mapping = {old: f"clip{k:05d}".encode() for k, old in enumerate(ids)}
+    pattern = re.compile(b"|".join(re.escape(i) for i in ids))
+    return pattern.sub(lambda m: mapping[m.group(0)], svg)
+
+
+def render(chart: Chart, fmt: str) -> bytes:
+    """The chart as bytes in one format (deterministic)."""
+    buf = io.BytesIO()
+    with styled():
+        chart.figure.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else 72, metadata=_METADATA[fmt])
+    data = buf.getvalue()
+    return _stable_svg_ids(data) if fmt == "svg" else data
+
+
+def csv_bytes(chart: Chart) -> bytes:
+    """The plotted values: one row per drawn value (and per "no data" country)."""
+    data = chart.data.copy()
+    return data.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")
+
+
+def metadata(chart: Chart, name: str, made_by: str | None = None, reg: Registry | None = None) -> dict:
+    """The JSON sidecar: what the chart shows, where the numbers come from, what made it."""
+    reg = reg or footer_mod.registry()
+    sources = []
+    for sid, vintages in sorted(chart.sources.items()):
+        ds = reg.datasets.get(sid)
+        entry = {"id": sid, "vintages": list(vintages)}
+        if ds is not None:
+            entry.update(publisher=ds.publisher, title=ds.title, licence=ds.licence, landing_page=ds.landing_page,
+                         registry_vintage=ds.vintage)
+        sources.append(entry)
+    return {
+        "name": name,
+        "kind": chart.kind,
+        "title": chart.title,
+        "subtitle": chart.subtitle,
+        "unit": chart.unit,
+        "indicator_ids": list(chart.indicator_ids),
+        "sources": sources,
+        "footer": list(chart.footer),
+        "notes": list(chart.notes),
+        "coverage": _jsonable(chart.coverage),
+        "made_by": made_by or chart.made_by,
+        "files": {fmt: f"{name}.{fmt}" for fmt in (*FORMATS, "csv")},
+        "rows": int(len(chart.data)),
+    }
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item"):
+        return obj.item()
+    if obj is pd.NA or (isinstance(obj, float) and obj != obj):
+        return None
+    return obj
+
+
+def save(chart: Chart, name: str, subdir: str | None = None, *, made_by: str | None = None,
+         root: Path | None = None, formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:
+    """Write ``reports/figures/[subdir/]<name>.{png,svg,pdf,csv,json}``; returns the paths written.
+
+    ``made_by``: the notebook or function that made the chart (recorded in the JSON).
+    ``root``: the figures directory (default ``reports/figures`` under the project root).
+    """
+    if not _NAME.match(name):
+        raise ValueError(f"chart name {name!r}: use letters, digits, '.', '_' or '-' only")
+    if subdir is not None and (Path(subdir).is_absolute() or ".." in Path(subdir).parts):
+        raise ValueError(f"subdir {subdir!r} must be a relative folder inside reports/figures")
+    out_dir = figures_dir(root) / subdir if subdir else figures_dir(root)
+    written: dict[str, Path] = {}
+    for fmt in formats:
+        target = out_dir / f"{name}.{fmt}"
+        atomic.write_bytes(target, render(chart, fmt))
+        written[fmt] = target
+    target = out_dir / f"{name}.csv"
+    atomic.write_bytes(target, csv_bytes(chart))
+    written["csv"] = target
+    meta = metadata(chart, name, made_by)
+    meta["files"] = {k: f"{name}.{k}" for k in written} | {"json": f"{name}.json"}
+    target = out_dir / f"{name}.json"
+    atomic.write_text(target, json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    written["json"] = target
+    return written

@@ -1,0 +1,89 @@
+"""Which year's value stands for a country: the latest within a window, or the nearest to a year.
+
+Two rules, each written once and used by the build (``latest.parquet``), the API, the charts
+(through the API) and the change-since-a-meeting tables, so every output picks the same year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def compute_latest(df: pd.DataFrame, *, window: int, ref_year: int | None = None,
+                   include_projections: bool = False, iso3: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per country x indicator: the latest value within ``[ref_year - window + 1, ref_year]``.
+
+    ``df`` is long (iso3, indicator_id, year, value; unit, source_id, vintage, projection when
+    present). ``ref_year`` defaults, per indicator, to the latest year with any non-projection
+    value in ``df`` (all economies of ``df``), so a country's latest value does not depend on
+    which other countries were asked for; an indicator with projections only then has no window.
+    ``include_projections`` lets projection rows count inside the window (only matters with an
+    explicit ``ref_year`` beyond the estimates).
+
+    Rows: every country of ``iso3`` (default: every economy in ``df``) x every indicator in
+    ``df``; where there is no value in the window, value is NaN and year <NA> (the gap is shown).
+    Columns: iso3, indicator_id, year (Int16), value, unit, source_id, vintage, projection
+    (boolean), ref_year (Int16), window (int16). Sorted by indicator_id, iso3.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1 year, got {window}")
+    data = df.loc[df["value"].notna()]
+    projection = (data["projection"].to_numpy(dtype=bool) if "projection" in data.columns
+                  else np.zeros(len(data), dtype=bool))
+    indicators = pd.Index(sorted(df["indicator_id"].astype(str).unique()), dtype="string", name="indicator_id")
+    if ref_year is None:
+        refs = data.loc[~projection].groupby("indicator_id", observed=True)["year"].max()
+        ref = refs.reindex(indicators).astype("Int64")
+    else:
+        ref = pd.Series(int(ref_year), index=indicators, dtype="Int64")
+    if not include_projections:
+        data = data.loc[~projection]
+    row_ref = data["indicator_id"].astype("string").map(ref).astype("Int64")
+    in_window = (data["year"] <= row_ref) & (data["year"] > row_ref - window)
+    picked = (data.loc[in_window.fillna(False).to_numpy(dtype=bool)]
+              .sort_values(["indicator_id", "iso3", "year"], kind="stable")
+              .drop_duplicates(["indicator_id", "iso3"], keep="last"))
+
+    countries = pd.Index(list(iso3) if iso3 is not None else sorted(df["iso3"].astype(str).unique()),
+                         dtype="string", name="iso3")
+    grid = pd.MultiIndex.from_product([indicators, countries]).to_frame(index=False)
+    keep = [c for c in ("indicator_id", "iso3", "year", "value", "unit", "source_id", "vintage", "projection")
+            if c in picked.columns]
+    picked = picked.loc[:, keep].astype({"indicator_id": "string", "iso3": "string"})
+    out = grid.merge(picked, on=["indicator_id", "iso3"], how="left")
+    # The unit belongs to the indicator: show it on gap rows too.
+    unit = (df.loc[:, ["indicator_id", "unit"]].dropna().drop_duplicates("indicator_id")
+            .astype("string").set_index("indicator_id")["unit"]) if "unit" in df.columns else None
+    out = out.assign(
+        year=out["year"].astype("Int16"),
+        value=out["value"].astype("float64"),
+        unit=(out["indicator_id"].map(unit) if unit is not None else pd.NA),
+        source_id=out.get("source_id", pd.Series(pd.NA, index=out.index)),
+        vintage=out.get("vintage", pd.Series(pd.NA, index=out.index)),
+        projection=out.get("projection", pd.Series(pd.NA, index=out.index)).astype("boolean"),
+        ref_year=out["indicator_id"].map(ref).astype("Int16"),
+        window=np.int16(window),
+    )
+    cols = ["iso3", "indicator_id", "year", "value", "unit", "source_id", "vintage", "projection",
+            "ref_year", "window"]
+    out = out.loc[:, cols].astype({"unit": "string", "source_id": "string", "vintage": "string"})
+    return out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
+
+
+def nearest_year(frame: pd.DataFrame, year: int, tolerance: int) -> pd.DataFrame:
+    """Per group of rows, the row at ``year`` or the nearest year within ``tolerance``.
+
+    ``frame`` holds the rows of one series (one country x indicator) or of several, keyed by every
+    column except ``year`` and ``value``; pass one series at a time or group first. Ties (one year
+    before and one after) go to the **earlier** year: a baseline for "since a meeting" must not
+    borrow a value from after the meeting. Returns the chosen rows with ``offset`` (chosen year
+    minus ``year``), or no rows when nothing lies within the tolerance.
+    """
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be zero or more years, got {tolerance}")
+    cand = frame.loc[frame["value"].notna() & ((frame["year"] - year).abs() <= tolerance)]
+    cand = cand.assign(offset=(cand["year"] - year).astype("int64"), _d=(cand["year"] - year).abs())
+    return cand.sort_values(["_d", "year"], kind="stable").drop(columns="_d")

@@ -1,0 +1,393 @@
+"""The public API the notebooks use: load, panel, latest, aggregate, catalogue, sources, countries.
+
+Everything reads the store built by ``python -m analysis build`` (``data/processed/``); every
+function takes ``processed_dir`` so tests can point it at a small synthetic store (or set
+``ANALYSIS_PROJECT_ROOT``).
+
+Countries may be given as ``None`` (all economies), a group name (``"FOCUS"``, ``"ASEAN"``,
+``"ASEAN10"``, ``"PLUS_THREE"``, ``"ASEAN+3"``, ``"region:East Asia & Pacific"``,
+``"income:High income"``), one ISO3 code, or a list mixing codes and group names.
+Years may be ``None``, one year, a ``(start, end)`` tuple (inclusive; either end may be None) or a
+list of years.
+
+Missing data is shown, never filled: :func:`latest` keeps a row (value NaN, year <NA>) for a
+country without a value in the window, :func:`panel` keeps requested countries and indicators
+without data as NaN, and :func:`aggregate` reports a group value only when enough members report.
+
+The rules (latest value in a window, group aggregates, bands, membership on a date) are pure
+functions in :mod:`analysis.rules`; the build uses them to write ``latest.parquet`` and
+``aggregates.parquet``, and the API calls the same functions with the same declared parameters
+(windows from the catalogue, ``as_of`` and coverage from :mod:`analysis.core.settings`), so stored
+and on-the-fly results agree. Presentation (charts, report, notebooks) asks this module only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.config.catalogue import Catalogue, load_catalogue
+from analysis.config.references import load_instruments, load_meetings
+from analysis.config.registry import Registry, load_registry
+from analysis.core import paths, settings
+from analysis.core.errors import StoreError
+from analysis.core.fingerprint import bytes_sha256 as fingerprint_bytes
+from analysis.rules import aggregates as agg_rules
+from analysis.rules import membership
+from analysis.rules.bands import band, band_symbol, judge
+from analysis.rules.latest import compute_latest, nearest_year
+from analysis.store import reader as store
+from analysis.store.reader import as_list
+
+Countries = str | Iterable[str] | None
+Years = int | tuple[int | None, int | None] | Iterable[int] | None
+
+
+__all__ = [
+    "load", "panel", "latest", "aggregate", "aggregate_members", "catalogue", "catalogue_gaps", "sources",
+    "countries", "members", "display_order", "country_names", "population_weights", "as_of",
+    "band", "band_symbol", "judge", "nearest_year", "compute_latest", "headline_indicators",
+    "profile_indicators", "window_of", "tolerance_of", "direction_of", "min_difference_of",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# The reference date and the groups
+
+
+def as_of(processed_dir: Path | str | None = None) -> date:
+    """The membership date the store was built with (its manifest), else the pinned setting."""
+    recorded = store.read_manifest(processed_dir).get("as_of") if store.has_manifest(processed_dir) else None
+    return date.fromisoformat(recorded) if recorded else settings.AS_OF
+
+
+def members(group: str, *, on: str | date | None = None, processed_dir: Path | str | None = None) -> list[str]:
+    """Sorted ISO3 codes of ``group`` as of ``on`` (default: the store's ``as_of``); see
+    :mod:`analysis.rules.membership` for the group names."""
+    table = store.read_table("countries", processed_dir)
+    return membership.members(group, on=on or as_of(processed_dir), countries=table)
+
+
+def display_order(processed_dir: Path | str | None = None) -> list[str]:
+    """The fixed chart order of the focus countries: ASEAN members by name, then Plus Three by name."""
+    return membership.display_order(store.read_table("countries", processed_dir))
+
+
+# --------------------------------------------------------------------------------------------
+# Argument resolution
+
+
+def resolve_countries(countries: Countries, *, on: str | date | None = None,
+                      processed_dir: Path | str | None = None) -> list[str] | None:
+    """ISO3 codes for a ``countries`` argument (None stays None: all economies).
+
+    Group names are expanded with :func:`analysis.rules.membership.members` against the store's countries
+    table; an ISO3 code not in that table raises ValueError (a typo must not read as a gap).
+    """
+    items = as_list(countries)
+    if items is None:
+        return None
+    table = store.read_table("countries", processed_dir)
+    known = set(table["iso3"].astype(str))
+    out: list[str] = []
+    unknown: list[str] = []
+    for item in items:
+        if membership.is_group(item):
+            out += membership.members(item, on=on or as_of(processed_dir), countries=table)
+        elif item.strip().upper() in known:
+            out.append(item.strip().upper())
+        else:
+            unknown.append(item)
+    if unknown:
+        raise ValueError(f"unknown country code(s) or group(s): {', '.join(unknown)}; groups are "
+                         f"{', '.join(membership.GROUP_NAMES)}, region:<WB region>, income:<WB income group>")
+    return list(dict.fromkeys(out))  # unique, first-mention order
+
+
+def _check_indicators(indicators: str | Iterable[str] | None, processed_dir) -> list[str] | None:
+    wanted = as_list(indicators)
+    if wanted is None:
+        return None
+    known = store.indicator_ids(processed_dir)
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        raise ValueError(f"indicator id(s) not in the store: {', '.join(unknown)} "
+                         "(see analysis.catalogue() for the ids; rebuild the store if the catalogue changed)")
+    return list(dict.fromkeys(wanted))
+
+
+def _year_mask(year: pd.Series, years: Years) -> np.ndarray:
+    if years is None:
+        return np.ones(len(year), dtype=bool)
+    if isinstance(years, (int, np.integer)):
+        return (year == years).to_numpy(dtype=bool)
+    if isinstance(years, tuple) and len(years) == 2:
+        start, end = years
+        mask = np.ones(len(year), dtype=bool)
+        if start is not None:
+            mask &= (year >= start).to_numpy(dtype=bool)
+        if end is not None:
+            mask &= (year <= end).to_numpy(dtype=bool)
+        return mask
+    return year.isin([int(y) for y in years]).to_numpy(dtype=bool)
+
+
+def _with_names(frame: pd.DataFrame, processed_dir) -> pd.DataFrame:
+    names = store.read_table("countries", processed_dir).loc[:, ["iso3", "name"]]
+    out = frame.merge(names, on="iso3", how="left")
+    cols = list(frame.columns)
+    cols.insert(cols.index("iso3") + 1, "name")
+    return out.loc[:, cols]
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load(indicators: str | Iterable[str] | None = None, countries: Countries = None, years: Years = None, *,
+         include_projections: bool = True, names: bool = True,
+         processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Indicator values in long form.
+
+    Columns: iso3, name (unless ``names=False``), year, indicator_id, value, unit, source_id,
+    vintage, projection. Only observed values are rows; use :func:`panel` or :func:`latest` to
+    see gaps. ``include_projections=False`` drops WPP projection rows.
+
+    >>> load(["pop_65plus_share"], countries="FOCUS", years=(2000, 2020))  # doctest: +SKIP
+    """
+    ind = _check_indicators(indicators, processed_dir)
+    iso = resolve_countries(countries, processed_dir=processed_dir)
+    frame = store.read_indicators(ind, iso, years, processed_dir=processed_dir)
+    if not include_projections:
+        frame = frame.loc[~frame["projection"].to_numpy(dtype=bool)].reset_index(drop=True)
+    return _with_names(frame, processed_dir) if names else frame
+
+
+def panel(indicators: str | Iterable[str], countries: Countries = "FOCUS", years: Years = None, *,
+          include_projections: bool = True, processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Wide table: index (iso3, year), one column per indicator (in the order asked).
+
+    Every requested country appears for every year that has any value among the requested
+    indicators, and every requested indicator is a column, so gaps show as NaN.
+    """
+    ind = _check_indicators(indicators, processed_dir)
+    iso = resolve_countries(countries, processed_dir=processed_dir)
+    long = store.read_indicators(ind, iso, years, processed_dir=processed_dir,
+                                 columns=["iso3", "year", "indicator_id", "value", "projection"])
+    if not include_projections:
+        long = long.loc[~long["projection"].to_numpy(dtype=bool)]
+    wide = long.pivot(index=["iso3", "year"], columns="indicator_id", values="value")
+    all_iso = iso if iso is not None else sorted(long["iso3"].astype(str).unique())
+    year_values = np.sort(long["year"].unique())
+    index = pd.MultiIndex.from_product([pd.Index(all_iso, dtype="string"), pd.Index(year_values, dtype="int16")],
+                                       names=["iso3", "year"])
+    wide = wide.reindex(index=index, columns=ind if ind is not None else sorted(wide.columns))
+    wide.columns.name = None
+    return wide
+
+
+# --------------------------------------------------------------------------------------------
+# Latest value in a window
+
+
+def latest(indicators: str | Iterable[str] | None = None, countries: Countries = "FOCUS", *,
+           window: int | None = None, ref_year: int | None = None, include_projections: bool = False,
+           processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Latest value per country x indicator within the last ``window`` years up to ``ref_year``.
+
+    ``window`` defaults to each indicator's catalogue window (:func:`window_of`). ``ref_year``
+    defaults, per indicator, to the latest year with any non-projection value in the store (over
+    all economies, so the answer for one country does not depend on the others). Countries without
+    a value in the window are kept with value NaN and year <NA>. A ``name`` column is added. See
+    :func:`analysis.rules.latest.compute_latest` for the columns.
+    """
+    ind = _check_indicators(indicators, processed_dir)
+    iso = resolve_countries(countries, processed_dir=processed_dir)
+    data = store.read_indicators(ind, None, None, processed_dir=processed_dir)
+    ids = ind if ind is not None else sorted(data["indicator_id"].astype(str).unique())
+    by_window: dict[int, list[str]] = {}
+    for i in ids:
+        by_window.setdefault(window if window is not None else window_of(i), []).append(i)
+    parts = [compute_latest(data.loc[data["indicator_id"].isin(group).to_numpy(dtype=bool)], window=w,
+                            ref_year=ref_year, include_projections=include_projections, iso3=iso)
+             for w, group in by_window.items()]
+    out = pd.concat(parts, ignore_index=True) if parts else compute_latest(
+        data, window=window or settings.DEFAULT_WINDOW, iso3=iso)
+    out = out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
+    return _with_names(out, processed_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# Group aggregates
+
+
+def population_weights(iso3: Sequence[str], processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Total population (the aggregation weight) of the given economies, as iso3, year, weight."""
+    pop = load(settings.WEIGHT_INDICATOR, countries=list(iso3), processed_dir=processed_dir)
+    return pop.loc[:, ["iso3", "year", "value"]].rename(columns={"value": "weight"})
+
+
+def aggregate(indicators: str | Iterable[str], group: str = "ASEAN", *, years: Years = None,
+              stat: str = "median", min_coverage: float = settings.MIN_COVERAGE, on: str | date | None = None,
+              processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Group value per indicator x year: one row per statistic (``stat``: median, weighted_mean, both).
+
+    Columns: group, indicator_id, year, stat, value, n, N, coverage ("n of N"), coverage_ok, unit,
+    composition, projection. ``value`` is NaN when fewer than ``min_coverage`` of the N members
+    report (or, for the weighted mean, report and have a population). The group's composition
+    is its membership as of ``on`` (default: the store's ``as_of``) applied to every year; see
+    :func:`analysis.rules.aggregates.compute_aggregates`, which the build uses for
+    ``aggregates.parquet`` with the same rules.
+    """
+    ind = _check_indicators(indicators, processed_dir)
+    weight = settings.WEIGHT_INDICATOR
+    wanted = list(ind) + ([weight] if weight not in ind else [])
+    known = store.indicator_ids(processed_dir)
+    data = store.read_indicators([i for i in wanted if i in known], None, None, processed_dir=processed_dir)
+    table = store.read_table("countries", processed_dir)
+    wide = agg_rules.compute_aggregates(data, table, min_coverage=min_coverage, groups=(group,),
+                                        on=on or as_of(processed_dir), weight_indicator=weight)
+    wide = wide.loc[wide["indicator_id"].isin(ind).to_numpy(dtype=bool)]
+    wide = wide.loc[_year_mask(wide["year"], years)]
+    return agg_rules.aggregates_long(wide, stat)
+
+
+def aggregate_members(df: pd.DataFrame, members: Sequence[str], *, label: str = "group",
+                      min_coverage: float = settings.MIN_COVERAGE,
+                      weights: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The project's aggregation rule over an explicit member list (for charts that hold a frame)."""
+    return agg_rules.aggregate_members(df, members, label=label, min_coverage=min_coverage, weights=weights)
+
+
+# --------------------------------------------------------------------------------------------
+# Reference tables
+
+
+def catalogue_model() -> Catalogue:
+    """The typed catalogue (``data/indicators.toml``), for code that needs more than the table."""
+    return load_catalogue()
+
+
+_REGISTRY_CACHE: dict[tuple[str, int], Registry] = {}
+
+
+def registry() -> Registry:
+    """The typed source registry (``data/sources.toml``): datasets, pinned files, licences.
+
+    Cached per file and modification time: charts ask for it once per footer."""
+    path = paths.sources_file().resolve()
+    key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
+    if key not in _REGISTRY_CACHE:
+        _REGISTRY_CACHE[key] = load_registry(path)
+    return _REGISTRY_CACHE[key]
+
+
+def catalogue() -> pd.DataFrame:
+    """The indicator catalogue (``data/indicators.toml``): id, title, unit, group, domain, source, ..."""
+    return load_catalogue().to_frame()
+
+
+def catalogue_gaps() -> pd.DataFrame:
+    """The recorded gaps: population group x domain cells no pinned source can fill, and why."""
+    gaps = load_catalogue().gaps
+    return pd.DataFrame({"group": [g.group for g in gaps], "domain": [g.domain for g in gaps],
+                         "reason": [g.reason for g in gaps]}).astype("string")
+
+
+def headline_indicators() -> list[str]:
+    """The headline indicators (catalogue ``headline = true``), in catalogue order."""
+    return [ind.id for ind in load_catalogue() if ind.headline]
+
+
+def profile_indicators() -> list[str]:
+    """The indicators of a country profile (catalogue ``profile = true``), in catalogue order."""
+    return [ind.id for ind in load_catalogue() if ind.profile]
+
+
+def window_of(indicator_id: str) -> int:
+    """The latest-value window of an indicator (catalogue ``window``, else the project default)."""
+    return load_catalogue()[indicator_id].window or settings.DEFAULT_WINDOW
+
+
+def tolerance_of(indicator_id: str) -> int:
+    """How far from a wanted year a value may sit (catalogue ``tolerance``, else the default)."""
+    tol = load_catalogue()[indicator_id].tolerance
+    return settings.DEFAULT_TOLERANCE if tol is None else tol
+
+
+def direction_of(indicator_id: str) -> str:
+    """``higher``, ``lower`` or ``neutral``: which way is better, from the catalogue."""
+    return load_catalogue()[indicator_id].better
+
+
+def min_difference_of(indicator_id: str) -> float:
+    """The smallest difference worth a band colour, in the indicator's unit (catalogue)."""
+    return load_catalogue()[indicator_id].min_difference
+
+
+def sources() -> pd.DataFrame:
+    """The source datasets of ``data/sources.toml``: id, publisher, title, licence, vintage, files, ..."""
+    reg = load_registry()
+    rows = [{"id": d.id, "publisher": d.publisher, "title": d.title, "vintage": d.vintage, "licence": d.licence,
+             "landing_page": d.landing_page, "distributor": d.distributor, "files": len(reg.files_of(d.id)),
+             "citation": d.citation(), "notes": d.notes} for d in reg.datasets.values()]
+    return pd.DataFrame(rows).astype({c: "string" for c in rows[0] if c != "files"}) if rows else pd.DataFrame()
+
+
+def countries(group: str | None = None, *, on: str | date | None = None,
+              processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """The countries table of the store (iso3, name, m49, wb_region, wb_income_group, asean_joined,
+    plus_three, focus, ...), optionally only the members of ``group`` (as of ``on``)."""
+    table = store.read_table("countries", processed_dir)
+    if group is None:
+        return table
+    iso = membership.members(group, on=on or as_of(processed_dir), countries=table)
+    return table.loc[table["iso3"].isin(iso).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def country_names(iso3: Iterable[str] | None = None, *, processed_dir: Path | str | None = None) -> dict[str, str]:
+    """ISO3 -> display name from the store's countries table (all economies, or those asked)."""
+    table = store.read_table("countries", processed_dir)
+    return membership.country_names(table, list(iso3) if iso3 is not None else None)
+
+
+def age_structure(countries: Countries = "FOCUS", years: Years = None, *,
+                  processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Population by 5-year age group (WPP 2019, thousands; projections flagged) from the store:
+    iso3, year, indicator_id (``pop_age_<group>``), value, unit, source_id, vintage, projection."""
+    iso = resolve_countries(countries, processed_dir=processed_dir)
+    table = store.read_table("age_structure", processed_dir)
+    if iso is not None:
+        table = table.loc[table["iso3"].isin(iso).to_numpy(dtype=bool)]
+    table = table.loc[_year_mask(table["year"], years)]
+    return table.reset_index(drop=True)
+
+
+def meetings() -> pd.DataFrame:
+    """The ASEAN-Japan High Level Officials Meetings on Caring Societies (validated references table)."""
+    return load_meetings()
+
+
+def instruments() -> pd.DataFrame:
+    """Related ASEAN instruments (validated references table)."""
+    return load_instruments()
+
+
+def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
+    """The indicator ids present in the store."""
+    return store.indicator_ids(processed_dir)
+
+
+def store_fingerprint(processed_dir: Path | str | None = None) -> str:
+    """A hash of the store's manifest (inputs, catalogue, registry, references, code, as_of): what
+    later steps compare to decide whether their outputs are still current."""
+    path = store.store_dir(processed_dir) / store.MANIFEST
+    try:
+        return fingerprint_bytes(path.read_bytes())
+    except FileNotFoundError:
+        raise StoreError(f"{paths.relative_to_root(path)} not found: the store has not been built; "
+                         f"{store.HINT}") from None
