@@ -82,9 +82,7 @@ class _Phases:
 
 
 def task_build(options: dict) -> dict:
-    from analysis import groups
-    from analysis.pipeline import build, schema
-    from analysis.store import api
+    from analysis.pipeline import build
 
     phases = _Phases()
     if options.get("phases", True):
@@ -93,13 +91,13 @@ def task_build(options: dict) -> dict:
         phases.wrap(build, "_verify_inputs", "sha256 of inputs")
         phases.wrap(build, "_parse_all", "parse files")
         phases.wrap(build, "assemble", "assemble")
-        phases.wrap(groups, "build_countries", "countries table", "assemble")
+        phases.wrap(build, "build_countries", "countries table", "assemble")
         phases.wrap(build, "_select", "select series", "assemble")
         phases.wrap(build, "_map_geo", "map codes to ISO3", "assemble")
         phases.wrap(build, "_derive", "derive", "assemble")
-        phases.wrap(schema, "validate_indicators", "validate (pandera)", "assemble")
-        phases.wrap(api, "compute_latest", "latest values", "assemble")
-        phases.wrap(api, "compute_aggregates", "group aggregates", "assemble")
+        phases.wrap(build, "validate_indicators", "validate (pandera)", "assemble")
+        phases.wrap(build, "compute_latest", "latest values", "assemble")
+        phases.wrap(build, "compute_aggregates", "group aggregates", "assemble")
         phases.wrap(build, "_commit", "write parquet + manifest")
     start_hwm = _hwm_mb()
     start = time.perf_counter()
@@ -220,7 +218,7 @@ def task_notebooks(options: dict) -> dict:
             "per_notebook": {r.name: r.seconds for r in result.runs}}
 
 
-FLOOR_CELL = "import analysis\nimport analysis.api  # the package the notebooks use"
+FLOOR_CELL = "import analysis\nimport analysis.store.api  # the package the notebooks use"
 
 
 def make_floor_notebooks(directory: Path, count: int) -> list[Path]:

@@ -16,6 +16,7 @@ A child that prints a line ``BENCH_RESULT <json>`` hands structured figures back
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -147,10 +148,8 @@ class _TreeSampler(threading.Thread):
 
 def _kill_group(pid: int) -> None:
     """Stop the child we started and its process group (it runs in a session of its own)."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def parse_result(stdout: str) -> dict:

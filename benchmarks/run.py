@@ -172,7 +172,9 @@ class Bench:
         return runs
 
     def has_module(self, name: str) -> bool:
-        return (self.src / "analysis" / f"{name}.py").is_file()
+        """Whether the measured code has ``analysis.<name>`` (dotted; a module file or a package)."""
+        base = self.src / "analysis" / Path(*name.split("."))
+        return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
 class StepFailed(RuntimeError):
@@ -317,7 +319,7 @@ def step_panel(b: Bench) -> Section:
         ["`load(10 indicators, \"FOCUS\")` (long form), warm", spread(r["load_samples"])],
         ["first `panel` call in a fresh process (opens the parquet file)",
          spread([m.result["first_seconds"] for m in cold])],
-        ["`import analysis.api` in a fresh process", spread([m.result["import_seconds"] for m in cold])],
+        ["`import analysis.store.api` in a fresh process", spread([m.result["import_seconds"] for m in cold])],
         ["whole fresh process (python start, import, first call, exit)", spread([m.wall for m in cold])],
     ])
     sec.lines += ["", f"Indicators: {', '.join(r['indicators'])}; panel shape {r['panel_shape'][0]} "
@@ -330,8 +332,8 @@ def step_panel(b: Bench) -> Section:
 
 def step_report(b: Bench) -> Section:
     sec = Section(STEP_TITLES["report"])
-    if not b.has_module("report"):
-        sec.status, sec.reason = "not yet measurable", "`analysis.report` does not exist in the measured code."
+    if not b.has_module("presentation.report"):
+        sec.status, sec.reason = "not yet measurable", "`analysis.presentation.report` does not exist in the measured code."
         return sec
     runs = b.repeated("report --force", lambda: b.child("report"))
     seconds = [m.result["seconds"] for m in runs]
@@ -351,7 +353,7 @@ def step_report(b: Bench) -> Section:
 def step_notebooks(b: Bench) -> Section:
     sec = Section(STEP_TITLES["notebooks"])
     nb_dir = b.root / "notebooks"
-    if not b.has_module("notebooks") or not list(nb_dir.glob("[0-9][0-9]_*.ipynb")):
+    if not b.has_module("presentation.notebook_runner") or not list(nb_dir.glob("[0-9][0-9]_*.ipynb")):
         sec.status, sec.reason = "not yet measurable", "no notebooks (`notebooks/NN_*.ipynb`) in the measured code."
         return sec
     runs = b.repeated("notebooks", lambda: b.child("notebooks"))
@@ -367,8 +369,9 @@ def step_notebooks(b: Bench) -> Section:
     sec.lines += table(["figure", "median (min–max, runs)"], [
         [f"`run_notebooks(force=True)`: {count} executions (notebooks and per-country profiles), HTML export",
          spread(suite_s)],
-        [f"floor: {count} notebooks that only start a kernel and `import analysis, analysis.api`", spread(floor_s)],
-        ["peak resident memory of the suite (ru_maxrss / sampled process tree, PSS)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+        [f"floor: {count} notebooks that only start a kernel and `import analysis, analysis.store.api`", spread(floor_s)],
+        ["peak resident memory of the suite (ru_maxrss / sampled process tree, PSS)",
+         f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
     ])
     slowest = sorted(_median_run(runs).result.get("per_notebook", {}).items(), key=lambda kv: -kv[1])[:8]
     sec.lines += ["", f"**suite / floor = {ratio:.1f}×** (target ≤ {TARGET_NOTEBOOK_RATIO:g}×). Slowest "
@@ -413,7 +416,8 @@ def step_main_job(b: Bench) -> Section:
     sec.lines += table(["figure", "median (min–max, runs)"], [
         ["clean checkout: fetch from the mirror, build, report, notebooks (wall)", spread([m.wall for m in clean])],
         ["second run with nothing changed (wall)", spread([m.wall for m in second])],
-        ["peak resident memory, clean run (ru_maxrss / sampled process tree, PSS)", f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
+        ["peak resident memory, clean run (ru_maxrss / sampled process tree, PSS)",
+         f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
     ])
     if step_times:
         sec.lines += ["", "Steps of the median clean run, as the job reports them: "
@@ -479,7 +483,7 @@ def step_growth(b: Bench) -> Section:
                  "bytes_in": project.input_bytes, "files": project.input_files, "indicators": project.indicators,
                  "generate_s": generated, "m49_above_999": project.m49_above_999}
         try:
-            runs = b.repeated(f"growth {label}", lambda: b.child("build", {"force": True}, root=dest),
+            runs = b.repeated(f"growth {label}", lambda dest=dest: b.child("build", {"force": True}, root=dest),
                               repeat=b.args.growth_repeat, warmup=False)
         except StepFailed as exc:
             point["status"] = str(exc)
@@ -634,7 +638,8 @@ def render(b: Bench, machine: dict[str, str], elapsed: float) -> str:
     out += ["## Profiles", ""]
     if b.profiles:
         for name, text in b.profiles:
-            out += [f"pyinstrument, {name} (top of the call tree; only frames in `analysis`):", "", "```", text, "```", ""]
+            out += [f"pyinstrument, {name} (top of the call tree; only frames in `analysis`):", "",
+                    "```", text, "```", ""]
     else:
         out += ["No target that a profile could explain was missed in this run (or profiling was off).", ""]
     out += ["## Findings", "", FINDINGS_START, b.findings or "(none recorded yet)", FINDINGS_END, ""]
@@ -655,12 +660,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="comma-separated scale factors (default 2,4,8; 2 with --quick)")
     p.add_argument("--growth-modes", type=lambda s: s.split(","), default=None,
                    help=f"which inputs grow: {', '.join(GROWTH_MODES)} (default: all; both with --quick)")
-    p.add_argument("--growth-repeat", type=int, default=None, help="builds per growth scale (default 3; 1 with --quick)")
+    p.add_argument("--growth-repeat", type=int, default=None,
+                   help="builds per growth scale (default 3; 1 with --quick)")
     p.add_argument("--skip", type=lambda s: [x for x in s.split(",") if x], default=[],
                    help=f"steps to leave out: {', '.join(STEPS)}")
     p.add_argument("--root", type=Path, default=None,
                    help="measure this project root as it is (default: a clean checkout of --repo, fetched)")
-    p.add_argument("--src", type=Path, default=None, help="package source for --root (default: <root>/src or the repo's)")
+    p.add_argument("--src", type=Path, default=None,
+                   help="package source for --root (default: <root>/src or the repo's)")
     p.add_argument("--repo", type=Path, default=REPO, help="git repository for clean checkouts (default: this one)")
     p.add_argument("--mirror", type=Path, default=None,
                    help="data mirror (default: $ANALYSIS_DATA_MIRROR or <repo>/../shared/data)")
@@ -722,7 +729,7 @@ STEP_FUNCS = {"fetch": step_fetch, "build": step_build, "floor": step_floor, "pa
 STEP_TITLES = {"fetch": "Fetch from the mirror when data/raw/ is already valid",
                "build": "Build of the full store from data/raw/ (`build --force`)",
                "floor": "Build floor: parsing every raw file the build reads with pyarrow alone",
-               "panel": "Loading the 14-country panel for 10 indicators (`analysis.api.panel`)",
+               "panel": "Loading the 14-country panel for 10 indicators (`analysis.store.api.panel`)",
                "report": "Charts, chart pack and country profiles (`report --force`)",
                "notebooks": "Notebook suite and its floor",
                "main-job": "The main job end to end on a clean checkout (`python -m analysis run`)",

@@ -1,7 +1,8 @@
 """Synthetic fixtures for the chart, band and report tests (values are made up, named as such).
 
-``make_synthetic_project(root)`` lays out a tiny project: a synthetic source registry, the committed
-reference tables (copied from the repository, as they are part of it), and a small store.
+``make_synthetic_project(root)`` lays out a tiny project: a synthetic source registry and indicator
+catalogue, the committed reference tables (copied from the repository, as they are part of it), and a
+small store written in the declared layout.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from analysis.pipeline.build import write_table
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,6 +44,14 @@ parser = "none"
 path = "synthetic/a.csv"
 url = "https://example.org/a.csv"
 sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+[[file]]
+id = "synthetic-wpp/b"
+dataset = "synthetic-wpp"
+parser = "none"
+path = "synthetic/b.csv"
+url = "https://example.org/b.csv"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
 '''
 
 
@@ -69,6 +80,7 @@ def make_synthetic_project(root: Path) -> Path:
     """A minimal project tree with a synthetic registry, the reference tables and a synthetic store."""
     (root / "data" / "raw" / "references").mkdir(parents=True, exist_ok=True)
     (root / "data" / "sources.toml").write_text(SYNTHETIC_SOURCES_TOML, encoding="utf-8")
+    (root / "data" / "indicators.toml").write_text(synthetic_catalogue_toml(), encoding="utf-8")
     (root / "pyproject.toml").write_text("[project]\nname = 'synthetic'\n", encoding="utf-8")
     for f in (REPO / "data" / "raw" / "references").glob("*.csv"):
         shutil.copy(f, root / "data" / "raw" / "references" / f.name)
@@ -82,7 +94,7 @@ def synthetic_store_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
         "iso3": members["iso3"].astype("string"), "name": members["name"].astype("string"),
         "asean_joined": members["joined"].astype("string"),
         "plus_three": (members["grouping"] == "Plus Three").astype(bool),
-        "focus": True,
+        "focus": True, "in_wb": True, "in_wpp": True,
     })
     parts = [
         synthetic_series("sp_cov_pension", [2016, 2018, 2020], base=20.0, missing=("MMR", "TLS")),
@@ -104,23 +116,55 @@ def synthetic_store_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 def write_synthetic_store(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     data, countries = synthetic_store_frames()
-    data.to_parquet(directory / "indicators.parquet", index=False)
-    countries.to_parquet(directory / "countries.parquet", index=False)
+    write_table("indicators", data, directory / "indicators.parquet")
+    write_table("countries", countries, directory / "countries.parquet")
     (directory / "manifest.json").write_text(json.dumps({"synthetic": True, "rows": len(data)}), encoding="utf-8")
 
 
 SYNTHETIC_CATALOGUE = pd.DataFrame([
     {"indicator_id": "sp_cov_pension", "title": "Synthetic pension coverage", "unit": "%", "better": "higher",
-     "group": "older_persons"},
+     "group": "older_persons", "domain": "social_protection", "min_difference": 8.0},
     {"indicator_id": "under5_mortality", "title": "Synthetic under-5 mortality", "unit": "per 1,000",
-     "better": "lower", "group": "children"},
+     "better": "lower", "group": "children", "domain": "health", "min_difference": 0.0},
     {"indicator_id": "pop_65plus_share_wpp", "title": "Synthetic share aged 65+", "unit": "%", "better": "neutral",
-     "group": "older_persons"},
+     "group": "older_persons", "domain": "poverty_and_context", "min_difference": 0.0},
     {"indicator_id": "gov_share_che", "title": "Synthetic government share", "unit": "%", "better": "higher",
-     "group": "whole_population"},
+     "group": "whole_population", "domain": "health", "min_difference": 0.0},
     {"indicator_id": "oop_share_che", "title": "Synthetic out-of-pocket share", "unit": "%", "better": "lower",
-     "group": "whole_population"},
+     "group": "whole_population", "domain": "health", "min_difference": 0.0},
+    {"indicator_id": "pop_total", "title": "Synthetic population", "unit": "persons", "better": "neutral",
+     "group": "whole_population", "domain": "poverty_and_context", "min_difference": 0.0},
 ])
+# The source each synthetic indicator is selected from (the store's source_id of its rows).
+_CATALOGUE_FILES = {"pop_65plus_share_wpp": ("synthetic-wpp", "synthetic-wpp/b")}
+_GROUPS = ("older_persons", "children", "mothers", "persons_with_disabilities", "whole_population")
+_DOMAINS = ("social_protection", "health", "care", "poverty_and_context")
+
+
+def synthetic_catalogue_toml() -> str:
+    """``data/indicators.toml`` of the synthetic project: SYNTHETIC_CATALOGUE, every other cell a gap."""
+    parts = []
+    for rec in SYNTHETIC_CATALOGUE.itertuples(index=False):
+        source, file = _CATALOGUE_FILES.get(rec.indicator_id, ("synthetic-wdi", "synthetic-wdi/a"))
+        parts.append(f'''[[indicator]]
+id = "{rec.indicator_id}"
+title = "{rec.title}"
+definition = "Synthetic test indicator."
+unit = "{rec.unit}"
+group = "{rec.group}"
+domain = "{rec.domain}"
+better = "{rec.better}"
+source = "{source}"
+file = "{file}"
+code = "{rec.indicator_id.upper()}"
+min_difference = {rec.min_difference}
+''')
+    covered = set(zip(SYNTHETIC_CATALOGUE["group"], SYNTHETIC_CATALOGUE["domain"]))
+    for group in _GROUPS:
+        for domain in _DOMAINS:
+            if (group, domain) not in covered:
+                parts.append(f'[[gap]]\ngroup = "{group}"\ndomain = "{domain}"\nreason = "Synthetic gap."\n')
+    return "\n".join(parts)
 
 
 def pixel_variance(image) -> float:

@@ -1,4 +1,4 @@
-"""Ageing speed (7 -> 14 -> 21 % aged 65+) on synthetic series."""
+"""Ageing speed (7 -> 14 -> 21 % aged 65+): the pure rules of analysis.rules.crossings on synthetic series."""
 
 from __future__ import annotations
 
@@ -7,18 +7,22 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.ageing import (
+from analysis.pipeline.build import build_store
+from analysis.rules.crossings import (
     BEFORE_SERIES,
     ESTIMATE,
     NOT_REACHED,
     PROJECTION,
+    SHARE_65_ESTIMATE,
     ageing_paths,
     combine_estimates_and_projections,
+    format_speed_table,
     speed_table_from_series,
     threshold_crossings,
     years_to_transition,
 )
-from analysis.core.errors import InputError
+from analysis.store import api
+from analysis.store.ageing import ageing_speed_table, load_share_65
 
 
 def synthetic_linear_share(start_year: int, end_year: int, start: float, per_year: float,
@@ -151,7 +155,7 @@ def test_combine_keeps_projection_series_for_country_without_estimates():
 
 def test_duplicate_years_are_rejected():
     frame = pd.DataFrame({"year": [2000, 2000], "value": [1.0, 2.0]})
-    with pytest.raises(InputError, match="year 2000 appears more than once"):
+    with pytest.raises(ValueError, match="year 2000 appears more than once"):
         threshold_crossings(frame)
 
 
@@ -188,3 +192,49 @@ def test_ageing_paths_align_on_threshold_year():
     assert sorted(at_zero["year"]) == [1964, 1964]  # both reach 7 % exactly in 1964
     fst = paths.loc[(paths["iso3"] == "FST") & (paths["year"] == 1970)]
     assert fst["years_since"].iloc[0] == pytest.approx(6.0)
+
+
+def test_rules_raise_value_error_on_missing_columns():
+    with pytest.raises(ValueError, match="missing column 'iso3'"):
+        speed_table_from_series(synthetic_linear_share(1960, 2000, 5.0, 0.5))
+    with pytest.raises(ValueError, match="projections: missing column 'value'"):
+        combine_estimates_and_projections(synthetic_linear_share(1960, 2000, 5.0, 0.5),
+                                          pd.DataFrame({"year": [2001]}))
+
+
+def test_format_speed_table_words_for_gaps_and_projected_years():
+    est = synthetic_linear_share(1950, 2020, 8.0, 0.1, source="wdi").assign(iso3="QAA")  # 7 % before 1950
+    # projections from 15.1 % in 2021, 0.05 a year: 16 % in 2039, 19.05 % by 2100
+    proj = synthetic_linear_share(2021, 2100, 15.1, 0.05, projection_from=2021, source="wpp").assign(iso3="QAA")
+    thresholds = (7.0, 14.0, 16.0, 21.0)
+    table = speed_table_from_series(combine_estimates_and_projections(est, proj), thresholds, reference="QAA")
+    out = format_speed_table(table, thresholds).iloc[0]
+    assert out["reaches 7%"] == "before 1950"
+    assert out["reaches 14%"] == "2010"
+    assert out["reaches 16%"] == "2039 p"
+    assert out["reaches 21%"] == "not by 2100"
+    assert out["14->16 (years)"] == 29 and pd.isna(out["16->21 (years)"])
+
+
+# ---------------------------------------------------------------- from the store (synthetic project)
+
+
+def test_share_65_from_the_store_keeps_estimates_and_adds_projection_years(synthetic_project):
+    build_store(progress=False)
+    est = api.load(SHARE_65_ESTIMATE, countries=["AAA"], names=False)
+    series = load_share_65(["AAA"])
+    from_estimates = series.loc[series["year"].isin(est["year"])]
+    # every estimate year keeps the estimate; the WPP series adds only the years after the last estimate
+    assert from_estimates.set_index("year")["value"].to_dict() == est.set_index("year")["value"].to_dict()
+    added = series.loc[series["year"] > est["year"].max()]
+    assert len(added) and (added["source_id"] != from_estimates["source_id"].iloc[0]).all()
+    assert series["vintage"].notna().all()
+
+
+def test_speed_table_from_the_store_has_names_in_display_order(synthetic_project):
+    build_store(progress=False)
+    table = ageing_speed_table(["CCC", "AAA"], reference="CCC")
+    assert table["iso3"].tolist() == [i for i in api.display_order() if i in {"AAA", "CCC"}]
+    assert table.set_index("iso3")["name"].to_dict() == api.country_names(["AAA", "CCC"])
+    # the synthetic shares start above 7 % (10 % and 12 % in 2000): not dated, so no lag either
+    assert (table["status_7"] == BEFORE_SERIES).all() and table["lag_7"].isna().all()

@@ -159,18 +159,23 @@ def test_ambiguous_selection(good_store):
 def test_interrupted_write(good_store, monkeypatch):
     project, snap = good_store
     project.write_raw(WDI_65, raw_text(project, WDI_65).replace("10.5", "10.75"))  # a real change to write
+    original = build_module.write_table
+    written: list[str] = []
 
-    def interrupted(frame, path):
-        raise KeyboardInterrupt  # as if the user pressed Ctrl-C while the store was being written
+    def interrupted(name, frame, path):
+        if written:  # as if the user pressed Ctrl-C while the second table was being written
+            raise KeyboardInterrupt
+        written.append(name)
+        original(name, frame, path)
 
-    original = build_module._write_small
-    monkeypatch.setattr(build_module, "_write_small", interrupted)
+    monkeypatch.setattr(build_module, "write_table", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_store(progress=False)
+    assert written, "the interruption came before any table was staged"
     assert project.snapshot() == snap
     assert not [p for p in project.processed_dir.iterdir() if p.name.startswith(".staging")]
     # (not monkeypatch.undo(): that would also drop the fixture's ANALYSIS_PROJECT_ROOT)
-    monkeypatch.setattr(build_module, "_write_small", original)
+    monkeypatch.setattr(build_module, "write_table", original)
     report = build_store(progress=False)
     assert not report.skipped and project.snapshot() != snap  # the next run completes the change
 

@@ -50,15 +50,37 @@ def test_judge_respects_better_direction():
     assert judge(raw, "higher").tolist() == ["better", "within", "worse", "no data"]
     assert judge(raw, "lower").tolist() == ["worse", "within", "better", "no data"]
     assert judge(raw, None).tolist() == ["above", "within", "below", "no data"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="direction must be one of"):
         judge(raw, "sideways")
 
 
+def test_judge_neutral_keeps_above_within_below():
+    raw = pd.Series(["above", "within", "below", "no data"])
+    assert judge(raw, "neutral").tolist() == ["above", "within", "below", "no data"]
+
+
+def test_min_difference_keeps_values_near_the_centre_within():
+    # values 9, 10, 10, 10, 11: median 10, MAD 0, so 9 and 11 would be below / above on their own
+    values = pd.Series([9.0, 10.0, 10.0, 10.0, 11.0], index=list("abcde"))
+    assert band(values)["band"].tolist() == ["below", "within", "within", "within", "above"]
+    widened = band(values, min_difference=1.0)
+    assert widened["band"].tolist() == ["within"] * 5
+    assert (widened["lower"].iloc[0], widened["upper"].iloc[0]) == (9.0, 11.0)
+    # beyond min_difference from the centre the colour still changes
+    assert band(values, min_difference=0.5)["band"].tolist() == ["below", "within", "within", "within", "above"]
+
+
+def test_min_difference_never_narrows_a_wider_spread():
+    # values 1, 2, 3, 4, 100: MAD 1 already exceeds min_difference 0.25
+    out = band(pd.Series([1.0, 2.0, 3.0, 4.0, 100.0]), min_difference=0.25)
+    assert out["spread"].iloc[0] == 1.0
+
+
 def test_bad_arguments_and_symbols():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="center must be one of"):
         band([1.0, 2.0], center="mode")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="spread must be one of"):
         band([1.0, 2.0], spread="range")
     assert [band_symbol(b) for b in ("above", "within", "below", "no data")] == ["▲", "●", "▼", "–"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a raw band label"):
         band_symbol("better")

@@ -71,6 +71,16 @@ def test_measured_figures_and_targets(quick_run):
     assert str(root) not in text  # no machine paths in the report
 
 
+def test_build_phases_follow_the_build_code(quick_run):
+    """The per-phase breakdown wraps build functions by name; a renamed or moved one would silently
+    fold into "other", so every phase of the assemble step must have been timed."""
+    _, data, _, _ = quick_run
+    phases = {p["phase"]: p for p in data["figures"]["build_phases"]}
+    for phase in ("countries table", "select series", "map codes to ISO3", "derive", "latest values",
+                  "group aggregates"):
+        assert phase in phases and phases[phase]["seconds"] > 0, phase
+
+
 def test_growth_scales_the_store(quick_run):
     _, data, _, _ = quick_run
     base, scaled = data["figures"]["growth"]

@@ -1,15 +1,24 @@
-"""The build on a SYNTHETIC project: selection, derivation, projection flags, ISO3 mapping, determinism, skip."""
+"""The build on a SYNTHETIC project: selection, derivation, projection flags, ISO3 mapping, the declared
+layout of every table, source aggregates kept apart, determinism, skip. The last tests read the REAL store
+in data/processed (integration) and compare it with the raw files read here."""
 
 from __future__ import annotations
 
+import csv
 import json
+import tomllib
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from analysis.config import tables
+from analysis.config.registry import load_registry
+from analysis.core import paths
+from analysis.core.errors import InputError
 from analysis.pipeline.build import build_store
-from conftest import WPP_AGES
+from analysis.store import reader
+from conftest import WPP_AGES, synthetic_ilostat
 
 
 @pytest.fixture
@@ -26,15 +35,28 @@ def values(store: pd.DataFrame, indicator: str) -> dict[tuple[str, int], float]:
 
 def test_store_layout_and_dtypes(built):
     project, report, store = built
-    assert list(store.columns) == ["iso3", "year", "indicator_id", "value", "unit", "source_id", "vintage", "projection"]
+    declared = tables.table("indicators")
+    assert list(store.columns) == declared.names()
     assert str(store["year"].dtype) == "int16" and str(store["value"].dtype) == "float64"
-    assert str(store["projection"].dtype) == "bool"
-    assert all(str(store[c].dtype) in ("str", "string") for c in ("iso3", "indicator_id", "unit", "source_id", "vintage"))
-    ordered = store.sort_values(["indicator_id", "iso3", "year"]).reset_index(drop=True)
+    assert str(store["projection"].dtype) == "bool" and str(store["current"].dtype) == "bool"
+    strings = ("iso3", "indicator_id", "unit", "source_id", "vintage")
+    assert all(str(store[c].dtype) in ("str", "string") for c in strings)
+    ordered = store.sort_values(list(declared.sort_by)).reset_index(drop=True)
     pd.testing.assert_frame_equal(store, ordered)
-    assert not store.duplicated(["iso3", "indicator_id", "year"]).any()
-    for name in ("countries", "latest", "aggregates"):
-        assert (project.processed_dir / f"{name}.parquet").is_file()
+    assert not store.duplicated(list(declared.primary_key)).any()
+    # One vintage per indicator for now: every row is current; no bounds or flags yet.
+    assert store["current"].all() and store.groupby("indicator_id")["vintage"].nunique().max() == 1
+    assert store[["lower", "upper", "flag", "flag_reason"]].isna().all().all()
+
+
+def test_every_table_is_written_in_its_declared_arrow_schema(built):
+    project, _, _ = built
+    for name, declared in tables.TABLES.items():
+        schema = pq.read_schema(project.processed_dir / f"{name}.parquet")
+        assert schema.equals(declared.arrow_schema()), name
+        assert schema.metadata is None  # no pandas metadata: the bytes depend on the data only
+    for name in reader.TABLES:
+        assert reader.read_table(name).dtypes.astype(str).to_dict() == tables.table(name).dtypes(), name
 
 
 def test_selection_by_code_and_dims(built):
@@ -91,14 +113,27 @@ def test_projection_flags(built):
     assert not store.loc[store["source_id"] == "wdi", "projection"].any()
 
 
-def test_aggregates_dropped_and_counted(built):
-    _, report, store = built
+def test_source_aggregates_kept_apart_and_counted(built):
+    project, report, store = built
     assert set(store["iso3"]) == {"AAA", "BBB", "CCC", "DDD"}
-    dropped = set(zip(report.unmapped["geo"], report.unmapped["geo_scheme"]))
-    assert {("WLD", "iso3"), ("x01", "ilo"), ("1", "m49"), ("9", "m49"), ("OWID_WRL", "iso3"),
-            ("Africa (WHO)", "iso3"), ("Low income", "iso3")} == dropped
+    kept = {("WLD", "iso3"), ("x01", "ilo"), ("1", "m49"), ("9", "m49"), ("OWID_WRL", "iso3"),
+            ("Africa (WHO)", "iso3"), ("Low income", "iso3")}
+    assert set(zip(report.unmapped["geo"], report.unmapped["geo_scheme"])) == kept
     assert report.unmapped_codes == 7
-    assert "7 codes" in report.summary()
+    assert "source aggregates kept apart (source_aggregates): 7 codes" in report.summary()
+    aggregates = reader.read_source_aggregates()
+    assert set(zip(aggregates["geo"], aggregates["geo_scheme"])) == kept
+    assert len(aggregates) == report.unmapped_rows
+    # The synthetic ILO aggregate x01, selected like the indicator (sex_t pensions), with its metadata.
+    x01 = aggregates.loc[aggregates["geo"] == "x01"].iloc[0]
+    assert (x01["indicator_id"], int(x01["year"]), x01["value"]) == ("sp_cov_pension", 2020, 77.7)
+    assert (x01["source_id"], x01["vintage"], x01["unit"]) == ("ilostat", "2025-06-02",
+                                                               "% of population above retirement age")
+    # M49 regions of the SDG file: bothsex only, as the indicator selects.
+    m49 = aggregates.loc[aggregates["geo_scheme"] == "m49"]
+    assert dict(zip(m49["geo"], m49["value"])) == {"1": 60.0, "9": 50.0}
+    assert set(m49["indicator_id"]) == {"sp_cov_pension_sdg2020"}
+    assert aggregates["current"].all()
 
 
 def test_summary_and_manifest(built):
@@ -110,9 +145,10 @@ def test_summary_and_manifest(built):
     assert str(project.root) not in manifest_text
     manifest = json.loads(manifest_text)
     assert manifest["inputs"]["wdi/sp.pop.totl"]["sha256"] == project.files["wdi/sp.pop.totl"]["sha256"]
-    assert set(manifest["outputs"]) == {"indicators", "countries", "latest", "aggregates"}
+    assert set(manifest["outputs"]) == set(tables.TABLES)
     assert manifest["outputs"]["indicators"]["rows"] == report.rows
     assert {"catalogue_sha256", "code", "references"} <= set(manifest)
+    assert manifest["tables"] == {"version": tables.TABLES_VERSION, "sha256": tables.declaration_sha256()}
 
 
 def test_row_groups_start_at_each_indicator(built):
@@ -129,7 +165,7 @@ def test_two_builds_are_byte_identical(synthetic_project, tmp_path):
     build_store(progress=False, processed_dir=tmp_path / "a")
     build_store(progress=False, processed_dir=tmp_path / "b")
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == ["aggregates.parquet", "countries.parquet", "indicators.parquet", "latest.parquet", "manifest.json"]
+    assert names == sorted([f"{name}.parquet" for name in tables.TABLES] + ["manifest.json"])
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -165,3 +201,66 @@ def test_latest_and_countries_tables(built):
     latest = pd.read_parquet(project.processed_dir / "latest.parquet")
     row = latest.loc[(latest["iso3"] == "AAA") & (latest["indicator_id"] == "uhc_service_coverage")].iloc[0]
     assert (int(row["year"]), row["value"]) == (2002, 45.0)
+
+
+def test_a_changed_table_declaration_rebuilds(synthetic_project, monkeypatch):
+    assert not build_store(progress=False).skipped
+    assert build_store(progress=False).skipped
+    monkeypatch.setattr(tables, "TABLES_VERSION", tables.TABLES_VERSION + 1)
+    assert not build_store(progress=False).skipped
+
+
+# ---------------------------------------------------------------- the real store (integration)
+
+
+def raw_csv(file_id: str) -> list[dict[str, str]]:
+    """Rows of a pinned raw file, read with the csv module (not the package's parsers)."""
+    with open(load_registry().file(file_id).raw_path(), encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def sdg_131_indicators() -> dict[str, dict]:
+    """Catalogue entries (as written in data/indicators.toml) that select from ILOSTAT's SDG 1.3.1 file."""
+    doc = tomllib.loads(paths.catalogue_file().read_text(encoding="utf-8"))
+    return {e["id"]: e for e in doc["indicator"] if e.get("code") == "sdg_0131_sex_soc_rt"}
+
+
+@pytest.mark.integration
+def test_real_store_keeps_ilo_asean_aggregate_x84_for_sdg_131():
+    entries = sdg_131_indicators()
+    assert entries, "the catalogue selects no SDG 1.3.1 series from ILOSTAT"
+    aggregates = reader.read_source_aggregates(list(entries))
+    compared = 0
+    for indicator, entry in entries.items():
+        raw = [r for r in raw_csv(entry["file"])
+               if r["ref_area"] == "x84" and all(r[dim] == want for dim, want in entry.get("select", {}).items())
+               and r[entry["code"]] != ""]
+        expected = {int(r["time"]): float(r[entry["code"]]) for r in raw}
+        got = aggregates.loc[(aggregates["indicator_id"] == indicator) & (aggregates["geo"] == "x84")]
+        assert set(got["geo_scheme"]) <= {"ilo"} and set(got["source_id"]) <= {entry["source"]}
+        assert dict(zip(got["year"].astype(int), got["value"])) == pytest.approx(expected), indicator
+        compared += len(expected)
+    assert compared > 0, "no x84 rows in the raw file for the selected series"
+
+
+@pytest.mark.integration
+def test_real_store_indicators_hold_economies_only():
+    countries = set(reader.read_table("countries")["iso3"])
+    indicators = reader.read_indicators(columns=["iso3"], vintage="all")
+    assert set(indicators["iso3"]) <= countries
+    aggregates = reader.read_source_aggregates(vintage="all")
+    codes = set(aggregates.loc[aggregates["geo_scheme"] != "m49", "geo"].str.upper())
+    assert codes and not codes & set(indicators["iso3"])
+
+
+def test_two_source_codes_of_one_economy_are_an_input_error(synthetic_project):
+    lines = synthetic_ilostat().splitlines()
+    # The same economy twice: ILO's lower-case code and an upper-case spelling that also maps to AAA.
+    text = "\n".join([*lines, "AAA,sex_t,soc_contig_pension,2020,34.4"])
+    synthetic_project.write_raw("ilostat/sdg_0131_sex_soc_rt", text)
+    with pytest.raises(InputError) as info:
+        build_store(progress=False)
+    err = info.value
+    assert err.rule == "unique key" and err.row == len(lines) + 1
+    assert "indicator sp_cov_pension: two source codes map to AAA for 2020" in err.problem
+    assert err.file.endswith("ddf--datapoints--sdg_0131_sex_soc_rt--by--ref_area--sex--classif1--time.csv")

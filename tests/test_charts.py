@@ -12,12 +12,13 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Rectangle
 
+from analysis.core import paths
 from analysis.presentation import charts
 from analysis.presentation.charts import footer as footer_mod
 from analysis.presentation.charts import palette
 from analysis.presentation.charts.export import csv_bytes
 from analysis.presentation.charts.layout import repel_1d
-from charts_synthetic import focus_members, make_synthetic_project, synthetic_series
+from charts_synthetic import SYNTHETIC_CATALOGUE, focus_members, make_synthetic_project, synthetic_series
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -82,18 +83,21 @@ def test_ranked_bars_values_years_and_no_data_rows():
     assert set(csv.loc[csv["role"] == "no data", "iso3"]) == {"MMR", "TLS"}
     assert csv.loc[csv["role"] == "no data", "value"].isna().all()
     # the aggregate is the median of the ASEAN members with data, labelled n of N
-    asean = [i for i in focus_members().query("grouping == 'ASEAN'")["iso3"] if i in latest.index]
+    members = focus_members()
+    all_asean = members.query("grouping == 'ASEAN'")["iso3"].tolist()
+    asean = [i for i in all_asean if i in latest.index]
     agg = csv[csv["role"] == "aggregate: median"].iloc[0]
     assert agg["value"] == pytest.approx(latest.loc[asean, "value"].median())
-    assert (agg["n"], agg["N"]) == (len(asean), 11)
-    assert any("9 of 11 members" in t for t in texts)
-    assert chart.coverage["missing"] == ["MMR", "TLS"] or set(chart.coverage["missing"]) == {"MMR", "TLS"}
-    assert "Latest available year within 2011–2020; 12 of 14 countries with data." in chart.footer
+    assert (agg["n"], agg["N"]) == (len(asean), len(all_asean))
+    assert any(f"{len(asean)} of {len(all_asean)} members" in t for t in texts)
+    assert set(chart.coverage["missing"]) == {"MMR", "TLS"}
+    assert (f"Latest available year within 2011–2020; {len(members) - 2} of {len(members)} countries with data."
+            in chart.footer)
 
 
 def test_banded_bars_colour_follows_better():
     data = synthetic_series("synthetic_rate", [2020])
-    chart = charts.banded_bars(data, better="lower", title="Synthetic rate")
+    chart = charts.banded_bars(data, better="lower", min_difference=0.0, title="Synthetic rate")
     csv = _read_csv(chart).set_index("iso3")
     asean = focus_members().query("grouping == 'ASEAN'")["iso3"].tolist()
     vals = data.set_index("iso3")["value"]
@@ -104,6 +108,40 @@ def test_banded_bars_colour_follows_better():
         assert csv.loc[iso, "judged"] == expected
         colour = _by_gid(chart.figure, f"bar-{iso}").get_facecolor()
         assert np.allclose(colour[:3], to_rgb(palette.BAND_COLOURS[expected]))
+
+
+def _expected_bands(values: pd.Series, members: list[str], min_difference: float) -> dict[str, str]:
+    """above / within / below the members' median ± max(MAD, min_difference), computed here independently."""
+    med = values[members].median()
+    spread = max((values[members] - med).abs().median(), min_difference)
+    return {iso: "above" if v > med + spread else "below" if v < med - spread else "within"
+            for iso, v in values.items()}
+
+
+def test_banded_bars_band_widened_to_the_catalogue_min_difference():
+    # sp_cov_pension is in the synthetic catalogue with a min_difference wider than its MAD.
+    min_difference = float(SYNTHETIC_CATALOGUE.set_index("indicator_id").loc["sp_cov_pension", "min_difference"])
+    data = synthetic_series("sp_cov_pension", [2020], base=20.0)
+    chart = charts.banded_bars(data, better="neutral", title="Synthetic pension")
+    vals = data.set_index("iso3")["value"]
+    asean = focus_members().query("grouping == 'ASEAN'")["iso3"].tolist()
+    expected = _expected_bands(vals, asean, min_difference)
+    assert expected != _expected_bands(vals, asean, 0.0)  # the fixture makes the minimum matter
+    csv = _read_csv(chart).set_index("iso3")
+    for iso, band in expected.items():
+        assert csv.loc[iso, "judged"] == band  # "neutral": no better / worse wording
+        colour = _by_gid(chart.figure, f"bar-{iso}").get_facecolor()
+        assert np.allclose(colour[:3], to_rgb(palette.BAND_COLOURS[band]))
+    assert csv.loc["IDN", "band_upper"] - csv.loc["IDN", "band_lower"] == pytest.approx(2 * min_difference)
+    assert "above the band" in _texts(chart.figure)
+
+
+def test_banded_bars_need_a_min_difference_for_an_indicator_outside_the_catalogue():
+    data = synthetic_series("synthetic_rate", [2020])
+    with pytest.raises(charts.ChartDataError, match=r"'synthetic_rate' is not in data/indicators.toml"):
+        charts.banded_bars(data, better="lower")
+    with pytest.raises(charts.ChartDataError, match="better must be one of"):
+        charts.banded_bars(data, better="smaller", min_difference=0.0)
 
 
 # ----------------------------------------------------------------------------- lines, small multiples, slope
@@ -173,6 +211,26 @@ def test_slope_two_years_and_missing_end():
     assert "No data: Cambodia." in chart.footer
 
 
+def test_slope_nearest_year_ties_go_to_the_earlier_year():
+    # One value a year either side of 2010 (a tie) and 2020 exact: the start is the earlier year.
+    data = synthetic_series("synthetic_share", [2009, 2011, 2020])
+    data = data[~((data["iso3"] == "VNM") & (data["year"] == 2009))]
+    chart = charts.slope(data, 2010, 2020, tolerance=1, title="Synthetic slope with tolerance")
+    csv = _read_csv(chart)
+    start = csv[csv["role"] == "start"].set_index("iso3")
+    assert (start.drop(index="VNM")["year"] == 2009).all()
+    assert start.loc["VNM", "year"] == 2011
+    assert (start["target_year"] == 2010).all()
+    tha = data[data["iso3"] == "THA"].set_index("year")["value"]
+    assert np.allclose(_by_gid(chart.figure, "slope-THA").get_ydata(), [tha[2009], tha[2020]])
+    texts = _texts(chart.figure)
+    assert f"Thailand {tha[2009]:.1f} (2009)" in texts
+    assert any(t.startswith(f"{tha[2020]:.1f} Thailand") for t in texts)  # exact end: no year shown
+    assert chart.coverage["missing"] == []
+    untolerant = charts.slope(data, 2010, 2020, title="Synthetic slope, exact years")
+    assert set(untolerant.coverage["missing"]) == set(focus_members()["iso3"])
+
+
 # ----------------------------------------------------------------------------- heatmap, scatter, stacked
 def test_heatmap_cells_and_gaps():
     data = pd.concat([synthetic_series("ind_a", [2019, 2020]),
@@ -180,7 +238,7 @@ def test_heatmap_cells_and_gaps():
     chart = charts.heatmap(data, indicator_labels={"ind_a": "Synthetic A", "ind_b": "Synthetic B"},
                            better={"ind_b": "lower"}, title="Synthetic heatmap")
     csv = _read_csv(chart)
-    assert len(csv) == 2 * 14
+    assert len(csv) == 2 * len(focus_members())
     gap = csv[(csv["iso3"] == "JPN") & (csv["indicator_id"] == "ind_b")].iloc[0]
     assert gap["role"] == "no data" and math.isnan(gap["value"])
     _by_gid(chart.figure, "nodata-JPN-ind_b")
@@ -206,7 +264,7 @@ def test_scatter_points_labels_do_not_overlap():
     assert "PHL" in chart.coverage["missing"]
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in chart.axes["main"].texts if t.get_text()]
-    assert len(boxes) == 13
+    assert len(boxes) == len(focus_members()) - 1  # every point but PHL's is labelled
     overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert overlaps == 0
 
@@ -243,14 +301,37 @@ def test_pyramid_shares_and_no_sex_split_note():
 
 def test_timeline_marks_gaps_in_the_record():
     chart = charts.timeline()
-    meetings = pd.read_csv(__import__("analysis").paths.references_dir() / "meeting_themes.csv")
+    meetings = pd.read_csv(paths.references_dir() / "meeting_themes.csv")
+    instruments = pd.read_csv(paths.references_dir() / "asean_instruments.csv")
     n_gap = int(meetings["theme"].isna().sum())
     assert chart.coverage["themes_not_found"] == n_gap
     texts = "\n".join(_texts(chart.figure))
     assert texts.count("theme not found") + texts.count("theme title not found") >= n_gap
     missing_years = sorted(set(range(meetings["year"].min(), meetings["year"].max() + 1)) - set(meetings["year"]))
     assert chart.coverage["years_without_meeting"] == missing_years
-    assert len(chart.data) == len(meetings) + 8 + len(missing_years)
+    assert len(chart.data) == len(meetings) + len(instruments) + len(missing_years)
+    assert (chart.data["kind"] == "instrument").sum() == len(instruments)
+    years = chart.data["year"].tolist()
+    assert years == sorted(years)  # date order
+
+
+def test_timeline_accepts_focus_groups_as_tuples_or_text():
+    meetings = pd.DataFrame({
+        "meeting_no": [1, 3], "year": [2090, 2092], "dates": ["2090-01-01", pd.NA], "city": ["Synthetica", pd.NA],
+        "theme": ["Synthetic theme", pd.NA], "theme_language": ["en", pd.NA], "topics": [pd.NA, "care;pensions"],
+        "year_basis": ["stated", "inferred"], "focus_groups": [("older_persons", "children"), "mothers;children"],
+        "source_url": ["https://example.org/1", "https://example.org/3"]})
+    instruments = pd.DataFrame({"date": ["2091-05-01"], "instrument": ["Synthetic declaration"],
+                                "focus_groups": [("persons_with_disabilities",)], "source_url": ["https://example.org/i"]})
+    chart = charts.timeline(meetings, instruments, title="Synthetic timeline")
+    table = chart.data.set_index("kind")
+    assert table.loc["meeting", "focus_groups"].tolist() == ["older persons, children", "mothers, children"]
+    assert table.loc["instrument", "focus_groups"] == "persons with disabilities"
+    assert chart.coverage == {"meetings": 2, "themes_not_found": 1, "instruments": 1, "years_without_meeting": [2091]}
+    texts = "\n".join(_texts(chart.figure))
+    assert "1st HLOM, Synthetica: Synthetic theme" in texts
+    assert "theme title not found; topics: care, pensions" in texts.replace("\n", " ")
+    assert "(year inferred)" in texts
 
 
 # ----------------------------------------------------------------------------- footer and exports
@@ -303,3 +384,16 @@ def test_repel_keeps_order_and_gap():
     assert out == sorted(out)
     assert all(b - a >= 0.5 - 1e-9 for a, b in zip(out, out[1:]))
     assert out[3] == 5.0
+    assert out[1] == pytest.approx(1.1)  # a crowded cluster is centred on its mean
+
+
+def test_repel_stays_within_bounds():
+    # Crowded at the top: shifted down below the upper bound, gaps kept, order kept.
+    out = repel_1d([9.9, 10.0, 9.8], 1.0, lo=0.0, hi=10.0)
+    assert max(out) == pytest.approx(10.0)
+    assert sorted(out) == [out[2], out[0], out[1]]
+    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(sorted(out), sorted(out)[1:]))
+    # More labels than fit: spread evenly over the whole range instead.
+    squeezed = repel_1d([5.0] * 5, 1.0, lo=0.0, hi=2.0)
+    assert squeezed == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
+    assert repel_1d([-3.0], 1.0, lo=0.0, hi=2.0) == [0.0]

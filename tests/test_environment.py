@@ -7,44 +7,38 @@ dependencies plus any ``pip:`` entries, ignoring python, pip and the ``-e .`` in
 
 from __future__ import annotations
 
-import re
 import tomllib
 
 import pytest
-import yaml  # a dependency of papermill
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from analysis.core import paths
 
 IGNORED = {"python", "pip"}
-_REQUIREMENT = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#]*?)\s*$")
-
-
-def normalise_name(name: str) -> str:
-    """PEP 503 normalisation: case-insensitive, runs of ``-_.`` are equal."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def normalise_spec(spec: str) -> str:
-    """Order-insensitive, whitespace-free version spec: ``<4, >=3.0`` == ``>=3.0,<4``."""
-    clauses = [c for c in re.sub(r"\s+", "", spec).split(",") if c]
-    return ",".join(sorted(clauses))
 
 
 def parse_requirements(lines: list[str], source: str) -> dict[str, str]:
-    """``name[extras] spec`` lines -> {normalised name: normalised spec}; duplicates are an error."""
+    """PEP 508 lines -> {PEP 503 name: version spec}; duplicates and unreadable lines are errors.
+
+    The spec is packaging's own string form of the specifier set, which sorts its clauses, so
+    ``<4, >=3.0`` and ``>=3.0,<4`` read the same. Extras are ignored: conda has no such notion.
+    """
     parsed: dict[str, str] = {}
     for line in lines:
         if line.strip() in {"-e .", "--editable ."}:
             continue  # the project itself, installed editable by pip
-        match = _REQUIREMENT.match(line)
-        if not match:
-            raise ValueError(f"{source}: cannot read the requirement {line!r}")
-        name = normalise_name(match["name"])
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as exc:
+            raise ValueError(f"{source}: cannot read the requirement {line!r}: {exc}") from None
+        name = canonicalize_name(requirement.name)
         if name in IGNORED:
             continue
         if name in parsed:
             raise ValueError(f"{source}: {name} is listed twice")
-        parsed[name] = normalise_spec(match["spec"])
+        parsed[name] = str(requirement.specifier)
     return parsed
 
 
@@ -57,7 +51,8 @@ def compare_dependencies(pip_side: dict[str, str], conda_side: dict[str, str]) -
         problems.append(f"{name}: in environment.yml ({conda_side[name] or 'any version'}) but not in pyproject.toml")
     for name in sorted(pip_side.keys() & conda_side.keys()):
         if pip_side[name] != conda_side[name]:
-            problems.append(f"{name}: pyproject.toml says {pip_side[name]!r}, environment.yml says {conda_side[name]!r}")
+            problems.append(f"{name}: pyproject.toml says {pip_side[name]!r}, "
+                            f"environment.yml says {conda_side[name]!r}")
     return problems
 
 
@@ -118,11 +113,13 @@ def test_synthetic_lists_that_agree_up_to_spelling():
 @pytest.mark.parametrize(
     ("conda_lines", "expected"),
     [
-        (["pandas>=3.0,<5", "typing-extensions>=4.0", "pytest>=8"], ["pandas: pyproject.toml says '<4,>=3.0', environment.yml says '<5,>=3.0'"]),
+        (["pandas>=3.0,<5", "typing-extensions>=4.0", "pytest>=8"],
+         ["pandas: pyproject.toml says '<4,>=3.0', environment.yml says '<5,>=3.0'"]),
         (["pandas>=3.0,<4", "pytest>=8"], ["typing-extensions: in pyproject.toml (>=4.0) but not in environment.yml"]),
         (["pandas>=3.0,<4", "typing-extensions>=4.0", "pytest>=8", {"pip": ["tqdm"]}],
          ["tqdm: in environment.yml (any version) but not in pyproject.toml"]),
-        (["pandas>=3.0,<4", "typing-extensions>=4.0", "pytest"], ["pytest: pyproject.toml says '>=8', environment.yml says ''"]),
+        (["pandas>=3.0,<4", "typing-extensions>=4.0", "pytest"],
+         ["pytest: pyproject.toml says '>=8', environment.yml says ''"]),
     ],
     ids=["spec-drift", "missing-in-conda", "extra-pip-entry", "unpinned-in-conda"],
 )
@@ -138,3 +135,11 @@ def test_duplicate_or_unreadable_requirement_is_an_error():
         parse_requirements(["pandas>=3", "Pandas>=3"], "synthetic")
     with pytest.raises(ValueError, match="cannot read"):
         parse_requirements(["=pandas"], "synthetic")
+    with pytest.raises(ValueError, match="cannot read the requirement 'pandas=3.0'"):
+        parse_requirements(["pandas=3.0"], "synthetic")  # conda's single "=": not a PEP 508 spec
+
+
+def test_extras_are_ignored_and_markers_do_not_change_the_spec():
+    parsed = parse_requirements(["Jinja2[i18n] >= 3.1 ; python_version >= '3.11'"], "synthetic")
+
+    assert parsed == {"jinja2": ">=3.1"}

@@ -1,28 +1,33 @@
 """The fetch step on SYNTHETIC files: mirror copies, the state cache, downloads from a loopback server.
 
 Every test builds its own registry (``make_synthetic_registry``) and files in ``tmp_path``; the real
-mirror and the network are never used (HTTP goes to 127.0.0.1 only, see ``http_fixtures``).
+mirror and the network are never used (HTTP goes to 127.0.0.1 only, see ``http_fixtures``). Pooch's
+pauses between download attempts are recorded instead of slept (the ``waits`` fixture).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging.handlers
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
+import pooch
 import pytest
 
+from analysis import cli
 from analysis.config.registry import Registry, load_registry
-from analysis.core import atomic, paths
+from analysis.core import paths
 from analysis.core.errors import FetchError
 from analysis.pipeline import fetch
 from analysis.pipeline.fetch import STATE_FILE_NAME, DownloadPolicy, fetch_all, sources_table
 from http_fixtures import LoopbackServer, Reply
 
-# Tiny timeouts and no back-off: a retry costs nothing in the tests.
-FAST = DownloadPolicy(timeout=(2.0, 5.0), attempts=3, backoff=0.0)
+# Tiny timeouts; pooch's pauses between attempts are not slept (see the ``waits`` fixture).
+FAST = DownloadPolicy(timeout=(2.0, 5.0), attempts=3)
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -119,8 +124,9 @@ class Workspace:
         return target
 
     def leftovers(self) -> list[Path]:
-        """Temporary files (atomic writes) left anywhere under data/raw."""
-        return [p for p in self.raw.rglob("*") if p.name.endswith(".tmp") or ".staging-" in p.name]
+        """Files under data/raw that are neither a pinned input (all synthetic ones are .csv) nor the state."""
+        return [p for p in self.raw.rglob("*")
+                if p.is_file() and p.suffix != ".csv" and p.name != STATE_FILE_NAME]
 
     def state(self) -> dict:
         return json.loads((self.raw / STATE_FILE_NAME).read_text())["files"]
@@ -153,7 +159,8 @@ def stat_key(path: Path) -> tuple[int, int, int]:
 
 
 def test_copies_from_mirror_and_records_state(ws, tmp_path):
-    files = [SyntheticFile("syn-a/one", synthetic_csv("one")), SyntheticFile("syn-b/two", synthetic_csv("two"), dataset="syn-b")]
+    files = [SyntheticFile("syn-a/one", synthetic_csv("one")),
+             SyntheticFile("syn-b/two", synthetic_csv("two"), dataset="syn-b")]
     registry = make_synthetic_registry(tmp_path, files)
     for f in files:
         ws.put_in_mirror(f)
@@ -162,6 +169,7 @@ def test_copies_from_mirror_and_records_state(ws, tmp_path):
 
     for f in files:
         assert ws.raw_file(f).read_bytes() == f.content
+        assert ws.raw_file(f).stat().st_mode & 0o777 == 0o644
         assert ws.state()[f.path]["sha256"] == f.pinned
     assert (report.already_valid, len(report.copied), len(report.downloaded)) == (0, 2, 0)
     assert report.bytes_copied == sum(len(f.content) for f in files)
@@ -181,7 +189,11 @@ def test_second_run_is_a_true_noop(ws, tmp_path, monkeypatch):
     def no_hashing(path):
         raise AssertionError(f"re-hashed {path} although size and mtime were unchanged")
 
+    def no_pooch(*args, **kwargs):
+        raise AssertionError("pooch was set up although every file was valid")
+
     monkeypatch.setattr(fetch, "sha256_of", no_hashing)
+    monkeypatch.setattr(pooch, "create", no_pooch)
     report = run_fetch(ws, registry)
 
     assert (report.already_valid, report.copied, report.downloaded) == (1, [], [])
@@ -223,6 +235,22 @@ def test_corrupted_raw_file_is_replaced(ws, tmp_path):
     assert raw.read_bytes() == f.content
     assert report.copied == [f.id] and report.replaced == [f.id]
     assert "failed the sha256 check" in report.summary()
+
+
+def test_stale_cache_entry_is_corrected_without_rewriting_a_valid_file(ws, tmp_path):
+    f = SyntheticFile("syn-a/one", synthetic_csv("one"))
+    registry = make_synthetic_registry(tmp_path, [f])
+    ws.put_in_mirror(f)
+    raw = ws.put_in_raw(f, f.content)
+    st = raw.stat()
+    stale = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256_hex(b"something else")}
+    (ws.raw / STATE_FILE_NAME).write_text(json.dumps({"version": 1, "files": {f.path: stale}}))
+
+    report = run_fetch(ws, registry)
+
+    assert (report.already_valid, report.copied, report.replaced) == (1, [], [])
+    assert raw.stat().st_ino == st.st_ino
+    assert ws.state()[f.path]["sha256"] == f.pinned
 
 
 def test_unreadable_state_file_only_costs_a_rehash(ws, tmp_path):
@@ -306,6 +334,60 @@ def test_explicit_mirror_that_does_not_exist_is_an_error(ws, tmp_path):
         run_fetch(ws, registry, mirror=tmp_path / "no-such-mirror")
 
 
+@pytest.mark.parametrize("given_by", ["argument", "environment"])
+def test_missing_mirror_is_named_exactly_as_the_user_gave_it(ws, tmp_path, monkeypatch, given_by):
+    f = SyntheticFile("syn-a/one", synthetic_csv("one"), url="http://127.0.0.1:9/never-contacted.csv")
+    registry = make_synthetic_registry(tmp_path, [f])
+    as_typed = "./nowhere//mirror/"  # resolving or normalising it would change how it reads
+    monkeypatch.chdir(tmp_path)
+    if given_by == "environment":
+        monkeypatch.setenv(paths.MIRROR_ENV, as_typed)
+
+    with pytest.raises(FetchError) as excinfo:
+        run_fetch(ws, registry, mirror=as_typed if given_by == "argument" else None)
+
+    message = str(excinfo.value)
+    assert f"'{as_typed}'" in message
+    assert ("--mirror" if given_by == "argument" else f"${paths.MIRROR_ENV}") in message
+    assert "from the project root: nowhere/mirror" in message
+    assert f.id in message and "does not exist" in message
+
+
+@pytest.mark.parametrize("case", ["mirror-only, no mirror", "downloads disabled", "named mirror missing"])
+def test_corrupted_raw_file_that_cannot_be_repaired_says_so(ws, tmp_path, case):
+    url = "" if case == "mirror-only, no mirror" else "http://127.0.0.1:9/never-contacted.csv"
+    f = SyntheticFile("syn-a/one", synthetic_csv("one"), url=url)
+    registry = make_synthetic_registry(tmp_path, [f])
+    corrupted = f.content.replace(b"SYN", b"XXX")
+    ws.put_in_raw(f, corrupted)
+    mirror = tmp_path / "missing-mirror" if case == "named mirror missing" else ws.mirror
+
+    with pytest.raises(FetchError) as excinfo:
+        run_fetch(ws, registry, mirror=mirror, download=case != "downloads disabled")
+
+    message = str(excinfo.value)
+    for expected in (f.id, f"data/raw/{f.path}", "failed its sha256 check", f.pinned, sha256_hex(corrupted),
+                     "cannot be repaired", "To repair it", "--mirror"):
+        assert expected in message
+    if case == "downloads disabled":
+        assert "drop --no-download" in message
+    assert ws.raw_file(f).read_bytes() == corrupted
+
+
+def test_cli_prints_a_fetch_error_without_a_traceback(ws, tmp_path, capsys):
+    f = SyntheticFile("syn-a/one", synthetic_csv("one"), url="http://127.0.0.1:9/never-contacted.csv")
+    ws.raw.parent.mkdir()
+    make_synthetic_registry(ws.raw.parent, [f])  # data/sources.toml, where the CLI looks under the project root
+    ws.put_in_raw(f, b"damaged\n")
+
+    status = cli.main(["fetch", "--mirror", "no-such-mirror", "--quiet"])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert "'no-such-mirror'" in err and "failed its sha256 check" in err
+
+
 def test_first_failure_stops_but_keeps_files_already_verified(ws, tmp_path):
     good = SyntheticFile("syn-a/good", synthetic_csv("good"))
     bad = SyntheticFile("syn-a/bad", synthetic_csv("bad"))
@@ -340,7 +422,15 @@ def test_progress_bar_only_when_asked(ws, tmp_path, capsys, progress):
 
 
 @pytest.fixture
-def server(monkeypatch):
+def waits(monkeypatch) -> list[float]:
+    """Pooch's pauses between download attempts (1 s, 2 s, ...), recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(pooch.core, "time", SimpleNamespace(sleep=recorded.append))
+    return recorded
+
+
+@pytest.fixture
+def server(monkeypatch, waits):
     for var in _PROXY_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -360,6 +450,21 @@ def test_download_success(ws, tmp_path, server):
     assert report.downloaded == [f.id] and report.bytes_downloaded == len(content)
     assert "1 downloaded" in report.summary()
     assert server.count("/remote.csv") == 1
+
+
+def test_download_leaves_the_file_readable_and_logs_no_machine_paths(ws, tmp_path, server):
+    content = synthetic_csv("remote")
+    f = SyntheticFile("syn-a/remote", content, url=server.script("/remote.csv", Reply(body=content)))
+    registry = make_synthetic_registry(tmp_path, [f])
+    pooch_log = logging.handlers.BufferingHandler(capacity=100)  # pooch's logger prints to stderr by itself
+    pooch.get_logger().addHandler(pooch_log)
+    try:
+        run_fetch(ws, registry)
+    finally:
+        pooch.get_logger().removeHandler(pooch_log)
+
+    assert ws.raw_file(f).stat().st_mode & 0o777 == 0o644  # pooch's temporaries are private (0600)
+    assert [r.getMessage() for r in pooch_log.buffer if str(tmp_path) in r.getMessage()] == []
 
 
 def test_mirror_is_preferred_over_download(ws, tmp_path, server):
@@ -386,7 +491,7 @@ def test_http_404_names_the_url_and_is_not_retried(ws, tmp_path, server):
     assert not ws.raw_file(f).exists() and ws.leftovers() == []
 
 
-def test_http_500_once_then_success_is_retried(ws, tmp_path, server):
+def test_http_500_once_then_success_is_retried(ws, tmp_path, server, waits):
     content = synthetic_csv("flaky")
     url = server.script("/flaky.csv", Reply(status=500, body=b"oops"), Reply(body=content))
     f = SyntheticFile("syn-a/flaky", content, url=url)
@@ -397,9 +502,10 @@ def test_http_500_once_then_success_is_retried(ws, tmp_path, server):
     assert report.downloaded == [f.id]
     assert ws.raw_file(f).read_bytes() == content
     assert server.count("/flaky.csv") == 2
+    assert waits == [1]  # pooch's own pause before its retry
 
 
-def test_persistent_http_500_gives_up_after_the_bounded_attempts(ws, tmp_path, server):
+def test_persistent_http_500_gives_up_after_the_bounded_attempts(ws, tmp_path, server, waits):
     url = server.script("/down.csv", Reply(status=500, body=b"oops"))
     f = SyntheticFile("syn-a/down", synthetic_csv("down"), url=url)
     registry = make_synthetic_registry(tmp_path, [f])
@@ -408,6 +514,7 @@ def test_persistent_http_500_gives_up_after_the_bounded_attempts(ws, tmp_path, s
         run_fetch(ws, registry)
 
     assert server.count("/down.csv") == FAST.attempts
+    assert waits == [1, 2]
     assert not ws.raw_file(f).exists() and ws.leftovers() == []
 
 
@@ -419,7 +526,7 @@ def test_truncated_body_is_an_error_and_leaves_no_partial_file(ws, tmp_path, ser
     registry = make_synthetic_registry(tmp_path, [f])
 
     with pytest.raises(FetchError) as excinfo:
-        run_fetch(ws, registry, policy=DownloadPolicy(timeout=(2.0, 5.0), attempts=2, backoff=0.0))
+        run_fetch(ws, registry, policy=DownloadPolicy(timeout=(2.0, 5.0), attempts=2))
 
     assert url in str(excinfo.value) and "after 2 attempts" in str(excinfo.value)
     assert server.count("/long.csv") == 2  # a short read is treated as transient and retried
@@ -449,9 +556,10 @@ def test_downloaded_bytes_with_wrong_hash(ws, tmp_path, server):
         run_fetch(ws, registry)
 
     message = str(excinfo.value)
-    for expected in (f.id, f.path, url, f.pinned, sha256_hex(served), "sources.toml"):
+    for expected in (f.id, f.path, url, f.pinned, sha256_hex(served), "sources.toml", "after 3 attempts"):
         assert expected in message
-    assert server.count("/moved.csv") == 1  # a complete body with other bytes is not retried
+    # pooch retries a mismatch too (a transfer may have been corrupted), within the same bound
+    assert server.count("/moved.csv") == FAST.attempts
     assert previous.read_bytes() == b"an older version\n"
     assert ws.leftovers() == []
 
@@ -461,14 +569,11 @@ def test_interrupted_placement_keeps_the_previous_file(ws, tmp_path, server, mon
     f = SyntheticFile("syn-a/new", content, url=server.script("/new.csv", Reply(body=content)))
     registry = make_synthetic_registry(tmp_path, [f])
     previous = ws.put_in_raw(f, b"previous version\n")
-    real_replace = os.replace
 
-    def failing_replace(src, dst, *args, **kwargs):
-        if Path(dst) == previous:
-            raise OSError(28, "No space left on device")
-        return real_replace(src, dst, *args, **kwargs)
+    def failing_move(src, dst):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(atomic.os, "replace", failing_replace)
+    monkeypatch.setattr(pooch.core, "shutil", SimpleNamespace(move=failing_move))  # pooch's final move
     with pytest.raises(FetchError, match="No space left on device") as excinfo:
         run_fetch(ws, registry)
 
@@ -482,11 +587,11 @@ def test_interrupt_during_download_keeps_the_previous_file(ws, tmp_path, monkeyp
     registry = make_synthetic_registry(tmp_path, [f])
     previous = ws.put_in_raw(f, b"previous version\n")
 
-    def interrupted(url, target, policy):
-        Path(target).write_bytes(b"half a fi")
+    def interrupted(self, url, output_file, pup, check_only=False):
+        Path(output_file).write_bytes(b"half a fi")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fetch, "download_with_retries", interrupted)
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_fetch(ws, registry)
 

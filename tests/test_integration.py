@@ -1,23 +1,27 @@
 """The full store built from the REAL raw files into a tmp dir, checked against the raw files read here.
 
 Expected values are never typed in: each is read from the raw CSV with the csv module in the test and
-compared with the store (or recomputed, for derived indicators). Needs the pinned files in data/raw
-(fetched from the mirror first when incomplete).
+compared with the store (or recomputed, for derived indicators); which rows to compare (select,
+projection years, periods) is read from data/indicators.toml. Needs the pinned files in data/raw
+(fetched from the mirror first when incomplete; a missing mirror is an error, not a skip).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from analysis.config.catalogue import load_catalogue
+from analysis.config.references import load_members
 from analysis.config.registry import load_registry
 from analysis.core import paths
 from analysis.pipeline.build import build_store
+from analysis.pipeline.fetch import fetch_all
 
 pytestmark = pytest.mark.integration
 
@@ -31,11 +35,7 @@ def registry():
 def store(tmp_path_factory, registry):
     raw = paths.raw_dir()
     if not all(f.raw_path(raw).is_file() for f in registry.files):
-        fetch = pytest.importorskip("analysis.fetch")
-        try:
-            fetch.fetch_all(download=False, progress=False)
-        except Exception as exc:  # no mirror on this machine: nothing to integrate with
-            pytest.skip(f"raw files not available: {exc}")
+        fetch_all(download=False, progress=False)  # from the mirror; FetchError says what is missing
     out = tmp_path_factory.mktemp("processed")
     report = build_store(force=True, progress=False, processed_dir=out)
     frame = pd.read_parquet(out / "indicators.parquet")
@@ -50,6 +50,12 @@ def raw_rows(registry, file_id: str, skip: int = 0) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def toml_entry(indicator: str) -> dict:
+    """The catalogue entry as written in data/indicators.toml (read here, not through the package)."""
+    doc = tomllib.loads(paths.catalogue_file().read_text(encoding="utf-8"))
+    return next(e for e in doc["indicator"] if e["id"] == indicator)
+
+
 def stored(frame: pd.DataFrame, indicator: str, iso3: str, year: int) -> pd.Series:
     hit = frame.loc[(frame["indicator_id"] == indicator) & (frame["iso3"] == iso3) & (frame["year"] == year)]
     assert len(hit) == 1, (indicator, iso3, year)
@@ -62,15 +68,20 @@ def test_counts_and_focus_countries(store, registry):
     assert report.indicators == len(catalogue) == frame["indicator_id"].nunique()
     assert report.rows == len(frame) > 100_000
     assert report.economies >= 200
+    assert report.rows == len(frame) and report.economies == frame["iso3"].nunique()
     countries = pd.read_parquet(out / "countries.parquet")
     focus = set(countries.loc[countries["focus"], "iso3"])
-    assert len(focus) == 14 and focus <= set(frame["iso3"])
+    assert focus == set(load_members()["iso3"]) and focus <= set(frame["iso3"])
     assert not frame.duplicated(["iso3", "indicator_id", "year"]).any()
-    # WDI aggregates (e.g. World) are not economies
-    wdi_codes = {r["Country Code"] for r in raw_rows(registry, "wdi/sp.pop.totl")}
+    # WDI aggregates (e.g. World) are not economies; every economy with a population value is one
+    wdi = raw_rows(registry, "wdi/sp.pop.totl")
+    wdi_codes = {r["Country Code"] for r in wdi}
     meta = raw_rows(registry, "wb-api/SP.POP.DPND/metadata-country")
     aggregates = {r["Country Code"] for r in meta if not r["Region"]}
+    economies = {r["Country Code"] for r in meta if r["Region"]}
     assert aggregates & wdi_codes and not (aggregates & set(frame["iso3"]))
+    with_values = {r["Country Code"] for r in wdi if r["Value"]} & economies
+    assert with_values and with_values <= set(frame.loc[frame["indicator_id"] == "pop_total", "iso3"])
 
 
 def test_wdi_share_65plus(store, registry):
@@ -90,52 +101,64 @@ def test_worldbank_api_uhc(store, registry):
 
 def test_ghed_oop_share(store, registry):
     _, frame, _ = store
-    rows = [r for r in raw_rows(registry, "ghed/expenditure_by_source")
-            if r["iso3_code"] == "VNM" and r["source"] == "Out-of-pocket" and r["unit"] == "percent of health expenditure"
-            and r["value"]]
+    entry = toml_entry("oop_share_che")
+    rows = [r for r in raw_rows(registry, entry["file"])
+            if r["iso3_code"] == "VNM" and r["value"] and all(r[d] == v for d, v in entry["select"].items())]
     row = max(rows, key=lambda r: int(r["year"]))
     assert stored(frame, "oop_share_che", "VNM", int(row["year"]))["value"] == float(row["value"])
 
 
-def test_ilostat_coverage_lower_case_codes(store, registry):
+@pytest.mark.parametrize("indicator", ["sp_cov_pension", "sp_cov_maternity"])
+def test_ilostat_lower_case_codes_follow_the_catalogue_select(store, registry, indicator):
     _, frame, _ = store
-    rows = [r for r in raw_rows(registry, "ilostat/sdg_0131_sex_soc_rt")
-            if r["ref_area"] == "idn" and r["sex"] == "sex_t" and r["classif1"] == "soc_contig_pension"]
-    row = max(rows, key=lambda r: int(r["time"]))
-    got = stored(frame, "sp_cov_pension", "IDN", int(row["time"]))
-    assert got["value"] == float(row["sdg_0131_sex_soc_rt"]) and got["source_id"] == "ilostat"
-    mat = [r for r in raw_rows(registry, "ilostat/sdg_0131_sex_soc_rt")
-           if r["ref_area"] == "vnm" and r["sex"] == "sex_f" and r["classif1"] == "soc_contig_mat"]
-    if mat:
-        r = mat[-1]
-        assert stored(frame, "sp_cov_maternity", "VNM", int(r["time"]))["value"] == float(r["sdg_0131_sex_soc_rt"])
+    entry = toml_entry(indicator)
+    rows = [r for r in raw_rows(registry, entry["file"]) if all(r[d] == v for d, v in entry["select"].items())]
+    focus = {r["ref_area"]: r["ref_area"].upper() for r in rows if r["ref_area"].upper() in set(load_members()["iso3"])}
+    assert focus, f"no focus country in the raw rows selected for {indicator}"
+    for code, iso3 in focus.items():
+        row = max((r for r in rows if r["ref_area"] == code), key=lambda r: int(r["time"]))
+        got = stored(frame, indicator, iso3, int(row["time"]))
+        assert got["value"] == float(row[entry["code"]]) and got["source_id"] == entry["source"]
 
 
 def test_sdg2020_via_m49(store, registry):
     _, frame, _ = store
     m49 = {r["iso3"]: r["country"] for r in raw_rows(registry, "wpp2019/entities-country")}
-    rows = [r for r in raw_rows(registry, "sdg2020/si_cov_pensn") if r["geo_area"] == m49["THA"] and r["sex"] == "bothsex"]
+    entry = toml_entry("sp_cov_pension_sdg2020")
+    rows = [r for r in raw_rows(registry, entry["file"])
+            if r["geo_area"] == m49["THA"] and all(r[d] == v for d, v in entry["select"].items())]
     assert rows
     row = rows[-1]
     assert stored(frame, "sp_cov_pension_sdg2020", "THA", int(row["year"]))["value"] == float(row["si_cov_pensn"])
 
 
-def test_wpp_projection_2050(store, registry):
+def test_wpp_projection_flag_from_the_catalogue(store, registry):
     _, frame, _ = store
     m49 = {r["iso3"]: r["country"] for r in raw_rows(registry, "wpp2019/entities-country")}
-    rows = raw_rows(registry, "wpp2019/old_dependency_ratio_1564--by--country--time")
-    row = next(r for r in rows if r["country"] == m49["KOR"] and r["time"] == "2050")
-    got = stored(frame, "old_age_dependency_ratio_wpp", "KOR", 2050)
-    assert got["value"] == float(row["old_dependency_ratio_1564"]) and bool(got["projection"])
-    assert not bool(stored(frame, "old_age_dependency_ratio_wpp", "KOR", 2020)["projection"])
-    # 65+ share recomputed from the 5-year age groups and the total of the same country.
+    entry = toml_entry("old_age_dependency_ratio_wpp")
+    first_projected = entry["projection_from"]
+    rows = {int(r["time"]): float(r[entry["code"]]) for r in raw_rows(registry, entry["file"])
+            if r["country"] == m49["KOR"]}
+    last = max(rows)
+    assert last >= first_projected > min(rows)
+    got = stored(frame, "old_age_dependency_ratio_wpp", "KOR", last)
+    assert got["value"] == rows[last] and bool(got["projection"])
+    assert bool(stored(frame, "old_age_dependency_ratio_wpp", "KOR", first_projected)["projection"])
+    assert not bool(stored(frame, "old_age_dependency_ratio_wpp", "KOR", first_projected - 1)["projection"])
+
+
+def test_wpp_65plus_share_recomputed_from_age_groups(store, registry):
+    _, frame, _ = store
+    m49 = {r["iso3"]: r["country"] for r in raw_rows(registry, "wpp2019/entities-country")}
     ages = raw_rows(registry, f"wpp2019/population--by--country-{m49['JPN']}--time--age5yearinterval")
-    older = sum(float(r["population"]) for r in ages if r["time"] == "2050"
+    year = max(r["time"] for r in ages)
+    older = sum(float(r["population"]) for r in ages if r["time"] == year
                 and (r["age5yearinterval"] == "100plus" or int(r["age5yearinterval"].split("_")[0]) >= 65))
-    total = next(float(r["population"]) for r in raw_rows(registry, f"wpp2019/population--by--country-{m49['JPN']}--time")
-                 if r["time"] == "2050")
-    got = stored(frame, "pop_65plus_share_wpp", "JPN", 2050)
-    assert got["value"] == pytest.approx(older / total * 100) and bool(got["projection"])
+    totals = raw_rows(registry, f"wpp2019/population--by--country-{m49['JPN']}--time")
+    total = next(float(r["population"]) for r in totals if r["time"] == year)
+    got = stored(frame, "pop_65plus_share_wpp", "JPN", int(year))
+    assert got["value"] == pytest.approx(older / total * 100)
+    assert bool(got["projection"]) == (int(year) >= toml_entry("pop_65plus_wpp")["projection_from"])
 
 
 def test_derived_old_age_dependency_ratio(store, registry):
@@ -145,7 +168,8 @@ def test_derived_old_age_dependency_ratio(store, registry):
                 if r["Country Code"] == "THA" and r["Value"]}
     old, work = wdi("wdi/sp.pop.65up.to.zs"), wdi("wdi/sp.pop.1564.to.zs")
     year = max(set(old) & set(work))
-    assert stored(frame, "old_age_dependency_ratio", "THA", year)["value"] == pytest.approx(old[year] / work[year] * 100)
+    expected = old[year] / work[year] * 100
+    assert stored(frame, "old_age_dependency_ratio", "THA", year)["value"] == pytest.approx(expected)
 
 
 def test_hale_gap(store, registry):
@@ -162,13 +186,20 @@ def test_hale_gap(store, registry):
 
 
 def test_lex_at_60_period_projection(store, registry):
+    """A 5-year period is a projection when it ends in or after the catalogue's projection_from."""
     _, frame, _ = store
     m49 = {r["iso3"]: r["country"] for r in raw_rows(registry, "wpp2019/entities-country")}
-    rows = {int(r["time"]): float(r["lex_at_60"]) for r in raw_rows(registry, "wpp2019/lex_at_60--by--country--time--freq")
-            if r["country"] == m49["CHN"]}
-    assert stored(frame, "life_expectancy_60_wpp", "CHN", 2015)["value"] == rows[2015]
-    assert not bool(stored(frame, "life_expectancy_60_wpp", "CHN", 2015)["projection"])
-    assert bool(stored(frame, "life_expectancy_60_wpp", "CHN", 2020)["projection"])
+    entry = toml_entry("life_expectancy_60_wpp")
+    rows = {int(r["time"]): float(r[entry["code"]]) for r in raw_rows(registry, entry["file"])
+            if r["country"] == m49["CHN"] and all(r[d] == v for d, v in entry["select"].items())}
+    ends_before = [y for y in rows if y + entry["period"] - 1 < entry["projection_from"]]
+    ends_after = [y for y in rows if y + entry["period"] - 1 >= entry["projection_from"]]
+    assert ends_before and ends_after
+    estimate, projected = max(ends_before), min(ends_after)
+    assert stored(frame, "life_expectancy_60_wpp", "CHN", estimate)["value"] == rows[estimate]
+    assert not bool(stored(frame, "life_expectancy_60_wpp", "CHN", estimate)["projection"])
+    assert stored(frame, "life_expectancy_60_wpp", "CHN", projected)["value"] == rows[projected]
+    assert bool(stored(frame, "life_expectancy_60_wpp", "CHN", projected)["projection"])
 
 
 def test_values_finite_and_within_bounds(store):

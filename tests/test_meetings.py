@@ -1,4 +1,8 @@
-"""Meetings, instruments and change since a meeting, on synthetic tables."""
+"""Meetings, instruments and change since a meeting, on synthetic tables.
+
+Loaders: :mod:`analysis.config.references`; the change rule: :mod:`analysis.rules.change` (pure,
+ValueError on bad input); indicators per focus group: :mod:`analysis.store.themes`.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.config.references import load_instruments, load_meetings, meetings_by_focus_group
+from analysis.core import settings
 from analysis.core.errors import InputError
-from analysis.meetings import (
-    change_since_meeting,
-    change_since_meeting_aggregate,
+from analysis.pipeline.build import build_store
+from analysis.rules.change import change_since_meeting, change_since_meeting_aggregate, direction_counts
+from analysis.store import api
+from analysis.store.themes import (
+    change_for_focus_group,
+    focus_group_overview,
     indicators_for_focus_group,
-    load_instruments,
-    load_meetings,
-    meetings_by_focus_group,
+    meeting_years,
 )
+from conftest import SYNTHETIC_CATALOGUE
 
 HEADER = "meeting_no,year,year_basis,dates,city,theme,theme_language,focus_groups,topics,source_url,confidence\n"
 
@@ -118,6 +126,10 @@ def test_focus_groups_without_catalogue_group_follow_documented_rule():
         indicators_for_focus_group("pets", cat)
 
 
+#: the baseline tolerance of these tests (a synthetic choice; the catalogue sets the real ones)
+TOLERANCE = 2
+
+
 def synthetic_long() -> pd.DataFrame:
     rows = []
     for year, v in [(2006, 10.0), (2010, 12.0), (2014, 16.0), (2016, 20.0)]:
@@ -129,7 +141,8 @@ def synthetic_long() -> pd.DataFrame:
 
 
 def test_change_since_meeting_exact_and_nearest():
-    out = change_since_meeting(synthetic_long(), 2008, better={"up_good": "higher", "down_good": "lower"})
+    out = change_since_meeting(synthetic_long(), 2008, tolerance=TOLERANCE,
+                               better={"up_good": "higher", "down_good": "lower"})
     out = out.set_index(["iso3", "indicator_id"])
     a = out.loc[("AAA", "up_good")]
     # 2006 and 2010 are both 2 years away: the earlier (pre-meeting) year is the baseline.
@@ -148,7 +161,7 @@ def test_change_since_meeting_exact_and_nearest():
 
 
 def test_change_since_meeting_window_and_direction_rules():
-    out = change_since_meeting(synthetic_long(), 2010, latest_window=(2012, 2015),
+    out = change_since_meeting(synthetic_long(), 2010, latest_window=(2012, 2015), tolerance=TOLERANCE,
                                better={"up_good": "lower"}).set_index(["iso3", "indicator_id"])
     a = out.loc[("AAA", "up_good")]
     assert a["latest_year"] == 2014 and a["direction"] == "worse"
@@ -160,7 +173,7 @@ def test_change_since_meeting_window_and_direction_rules():
 def test_change_since_meeting_ignores_projections_and_reports_no_judgement():
     df = pd.DataFrame({"iso3": "AAA", "indicator_id": "x", "year": [2010, 2015, 2030],
                        "value": [1.0, 2.0, 9.0], "projection": [False, False, True]})
-    row = change_since_meeting(df, 2010).iloc[0]
+    row = change_since_meeting(df, 2010, tolerance=TOLERANCE).iloc[0]
     assert row["latest_year"] == 2015
     assert row["direction"] == "no judgement"
 
@@ -169,7 +182,7 @@ def test_change_since_meeting_aggregate_uses_covered_years_only():
     agg = pd.DataFrame({"group": "ASEAN", "indicator_id": "x", "year": [2010, 2011, 2020, 2021],
                         "median": [5.0, 6.0, 8.0, 99.0], "weighted_mean": [1.0, 1.0, 1.0, 1.0],
                         "coverage_ok": [False, True, True, False]})
-    row = change_since_meeting_aggregate(agg, 2010, better={"x": "higher"}).iloc[0]
+    row = change_since_meeting_aggregate(agg, 2010, tolerance=TOLERANCE, better={"x": "higher"}).iloc[0]
     assert row["group"] == "ASEAN"
     assert row["baseline_year"] == 2011 and row["baseline_flag"] == "nearest (+1)"
     assert row["latest_year"] == 2020 and row["change"] == pytest.approx(2.0)
@@ -177,5 +190,74 @@ def test_change_since_meeting_aggregate_uses_covered_years_only():
 
 
 def test_change_since_meeting_missing_column():
-    with pytest.raises(InputError, match="missing column 'value'"):
-        change_since_meeting(pd.DataFrame({"iso3": [], "indicator_id": [], "year": []}), 2010)
+    with pytest.raises(ValueError, match="missing column 'value'"):
+        change_since_meeting(pd.DataFrame({"iso3": [], "indicator_id": [], "year": []}), 2010, tolerance=TOLERANCE)
+    with pytest.raises(ValueError, match="aggregates: missing column 'median'"):
+        change_since_meeting_aggregate(pd.DataFrame({"group": [], "indicator_id": [], "year": []}), 2010,
+                                       tolerance=TOLERANCE)
+
+
+def test_tolerance_is_required_and_decides_the_baseline():
+    with pytest.raises(TypeError):
+        change_since_meeting(synthetic_long(), 2008)  # type: ignore[call-arg]
+    wide = change_since_meeting(synthetic_long(), 2003, tolerance=3).set_index(["iso3", "indicator_id"])
+    narrow = change_since_meeting(synthetic_long(), 2003, tolerance=2).set_index(["iso3", "indicator_id"])
+    assert wide.loc[("AAA", "up_good"), "baseline_year"] == 2006
+    assert pd.isna(narrow.loc[("AAA", "up_good"), "baseline_year"])
+    assert narrow.loc[("AAA", "up_good"), "baseline_flag"] == "none within +/-2"
+
+
+def test_neutral_direction_and_no_change_wording():
+    df = pd.DataFrame({"iso3": ["AAA", "AAA", "BBB", "BBB"], "indicator_id": ["ctx", "ctx", "flat", "flat"],
+                       "year": [2010, 2015, 2010, 2015], "value": [1.0, 2.0, 5.0, 5.0]})
+    out = change_since_meeting(df, 2010, tolerance=TOLERANCE, better={"ctx": "neutral", "flat": "higher"})
+    assert out.set_index("indicator_id")["direction"].to_dict() == {"ctx": "no judgement", "flat": "unchanged"}
+
+
+def test_direction_counts_per_indicator():
+    out = change_since_meeting(synthetic_long(), 2008, tolerance=TOLERANCE,
+                               better={"up_good": "higher", "down_good": "lower"})
+    counts = direction_counts(out).set_index("indicator_id")
+    assert counts.loc["up_good", "better"] == 1 and counts.loc["up_good", "no comparison"] == 1
+    assert counts.loc["down_good", "better"] == 1 and counts.loc["down_good", "worse"] == 0
+    assert list(direction_counts(out.iloc[0:0]).columns) == ["indicator_id", "better", "worse", "unchanged",
+                                                             "no judgement", "no comparison"]
+
+
+def test_meeting_years_and_overview_from_synthetic_tables(tmp_path):
+    meetings = load_meetings(write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS))
+    assert meeting_years("children", meetings) == [2008]
+    assert meeting_years("working_age", meetings) == []
+    overview = focus_group_overview(meetings, synthetic_catalogue()).set_index("focus_group")
+    assert overview.loc["older_persons", "meetings"] == "3 (2010)"
+    assert overview.loc["older_persons", "indicators"] == 2
+    assert overview.loc["working_age", "meetings"] == "none" and pd.isna(overview.loc["working_age", "first_year"])
+
+
+# ---------------------------------------------------------------- change_for_focus_group on a built synthetic store
+
+#: the synthetic catalogue with a zero tolerance for the UHC index (AAA reports it in 2000 and 2002 only)
+STRICT = "uhc_service_coverage"
+
+
+@pytest.fixture
+def strict_store(synthetic_project):
+    code = 'code = "SH.UHC.SRVS.CV.XD"\n'
+    catalogue = SYNTHETIC_CATALOGUE.replace(code, code + "tolerance = 0\n")
+    assert catalogue != SYNTHETIC_CATALOGUE
+    synthetic_project.write_catalogue(catalogue)
+    build_store(progress=False)
+    return synthetic_project
+
+
+def test_change_for_focus_group_uses_each_indicators_catalogue_tolerance(strict_store):
+    assert api.tolerance_of(STRICT) == 0 and api.tolerance_of("oop_share_che") == settings.DEFAULT_TOLERANCE
+    by_country, agg = change_for_focus_group("whole_population", 2001)
+    rows = by_country.set_index(["iso3", "indicator_id"])
+    assert rows.loc[("AAA", STRICT), "baseline_flag"] == "none within +/-0"
+    assert rows.loc[("AAA", "oop_share_che"), "baseline_flag"] == "exact"
+    assert set(agg["indicator_id"]) <= set(by_country["indicator_id"])
+    assert {"name", "title", "unit"} <= set(by_country.columns)
+    # an explicit tolerance applies to every indicator
+    explicit = change_for_focus_group("whole_population", 2001, tolerance=2)[0].set_index(["iso3", "indicator_id"])
+    assert explicit.loc[("AAA", STRICT), "baseline_year"] == 2000  # tie between 2000 and 2002: the earlier

@@ -9,7 +9,18 @@ import nbformat
 import pytest
 
 from analysis.presentation import notebook_runner as nbrun
-from analysis.presentation.notebook_runner import NotebookError, clean_executed, find_volatile, run_notebooks
+from analysis.presentation.notebook_runner import (
+    NotebookError,
+    Progress,
+    clean_executed,
+    find_volatile,
+    merge_streams,
+    run_notebooks,
+)
+from analysis.presentation.notebook_runner import runner as runner_module
+
+# Synthetic focus countries for the profile notebook (the runner asks the store for the real ones).
+SYNTHETIC_FOCUS = ["AAA", "BBB"]
 
 SECRET_CODE = "SYNTHETIC_CODE_MARKER = 40 + 2"
 
@@ -106,7 +117,12 @@ def test_inplace_output_is_byte_identical_across_runs(project):
     assert nb_path.read_bytes() == first
 
 
-def test_profile_notebook_runs_per_country_with_parameters(project):
+@pytest.fixture()
+def synthetic_focus(monkeypatch):
+    monkeypatch.setattr(runner_module, "focus_countries", lambda: list(SYNTHETIC_FOCUS))
+
+
+def test_profile_notebook_runs_per_country_with_parameters(project, synthetic_focus):
     make_synthetic_notebook(project / "notebooks" / f"{nbrun.PROFILE_NOTEBOOK}.ipynb")
     result = run_notebooks(names=[nbrun.PROFILE_NOTEBOOK], countries=["AAA", "BBB"])
     assert [r.name for r in result.runs] == [nbrun.PROFILE_NOTEBOOK, f"{nbrun.PROFILE_NOTEBOOK}[AAA]",
@@ -169,3 +185,159 @@ def test_clean_executed_strips_timing_and_keeps_counts():
     assert "papermill" not in out.metadata
     assert out.cells[0].metadata == {}
     assert out.cells[0].execution_count == 3
+
+
+# ------------------------------------------------------------------------------ determinism and noise
+
+CHUNKY_BODY = """import sys, time
+for i in range(6):
+    print('line', i, flush=True)
+    time.sleep(0.05)
+print('warned', file=sys.stderr, flush=True)
+print('after warning', flush=True)"""
+
+
+def test_merge_streams_joins_consecutive_chunks_of_one_stream_only():
+    out = nbformat.v4.new_output
+    merged = merge_streams([
+        out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text=["b\n", "c\n"]),
+        out("stream", name="stderr", text="warn\n"), out("stream", name="stdout", text="d\n"),
+        out("execute_result", data={"text/plain": "1"}), out("stream", name="stdout", text="e\n"),
+    ])
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "a\nb\nc\n"), ("stream", "stderr", "warn\n"), ("stream", "stdout", "d\n"),
+        ("execute_result", None, None), ("stream", "stdout", "e\n")]
+
+
+def test_execution_twice_gives_byte_identical_notebook_and_html_and_no_kernel_noise(project, capfd):
+    make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb", body=CHUNKY_BODY)
+    executed = project / "reports" / "notebooks" / "executed" / "01_synthetic.ipynb"
+    html = project / "reports" / "notebooks" / "01_synthetic.html"
+    run_notebooks(names=["01"], profiles=False)
+    first = executed.read_bytes(), html.read_bytes()
+    run_notebooks(names=["01"], profiles=False, force=True)
+    assert (executed.read_bytes(), html.read_bytes()) == first
+    body = nbformat.read(executed, as_version=4).cells[2]
+    assert [o.get("name") for o in body.outputs] == ["stdout", "stderr", "stdout"]
+    assert body.outputs[0].text.count("line") == 6
+    # kernels write their logs to our stderr: a successful run leaves nothing there
+    captured = capfd.readouterr()
+    noise = captured.out + captured.err
+    assert "without encryption" not in noise
+    assert "KeyboardInterrupt" not in noise
+    assert "ERROR" not in noise
+
+
+# ------------------------------------------------------------------------------ parameters checked first
+
+
+@pytest.fixture()
+def no_kernel(monkeypatch):
+    """Fails the test if a kernel would be started."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a kernel was started before the parameters were checked")
+    monkeypatch.setattr(runner_module.kernel, "execute", refuse)
+
+
+def test_unknown_parameter_is_refused_before_any_kernel_starts(project, no_kernel):
+    with pytest.raises(NotebookError, match=r"parameter 'contry'.*declared: NOTEBOOK, country"):
+        make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb",
+                                params="NOTEBOOK = '01_synthetic'\ncountry = 'AAA'")
+        run_notebooks(names=["01"], profiles=False, parameters={"contry": "AAA"})
+
+
+def test_profile_country_must_be_a_focus_country(project, synthetic_focus, no_kernel):
+    make_synthetic_notebook(project / "notebooks" / f"{nbrun.PROFILE_NOTEBOOK}.ipynb")
+    with pytest.raises(NotebookError, match="country must be one of AAA, BBB") as info:
+        run_notebooks(names=[nbrun.PROFILE_NOTEBOOK], parameters={"country": "IND"})
+    assert f"notebooks/{nbrun.PROFILE_NOTEBOOK}.ipynb" in str(info.value)
+    with pytest.raises(NotebookError, match="country='XXX'"):
+        run_notebooks(names=[nbrun.PROFILE_NOTEBOOK], countries=["AAA", "XXX"])
+
+
+def test_profile_parameter_runs_that_country_only(project, synthetic_focus):
+    make_synthetic_notebook(project / "notebooks" / f"{nbrun.PROFILE_NOTEBOOK}.ipynb")
+    result = run_notebooks(names=[nbrun.PROFILE_NOTEBOOK], parameters={"country": "BBB"})
+    assert [r.name for r in result.runs] == [nbrun.PROFILE_NOTEBOOK]
+    assert "country BBB" in (project / "reports" / "notebooks" / f"{nbrun.PROFILE_NOTEBOOK}.html").read_text()
+
+
+def test_parameters_go_only_to_notebooks_that_declare_them(project):
+    make_synthetic_notebook(project / "notebooks" / "02_other.ipynb", params="NOTEBOOK = '02_other'\nx = 1",
+                            body="print('x', x)\ncountry = 'none'")
+    run_notebooks(names=["01", "02"], profiles=False, parameters={"country": "ZZZ"}, export_html=False)
+    other = nbformat.read(project / "reports" / "notebooks" / "executed" / "02_other.ipynb", as_version=4)
+    assert "papermill" not in other.metadata  # nothing injected into a notebook without `country`
+
+
+# ------------------------------------------------------------------------------ figures, pruning, progress
+
+FIGURE_BODY = """from analysis.core import paths
+folder = paths.figures_dir() / NOTEBOOK
+folder.mkdir(parents=True, exist_ok=True)
+(folder / 'chart-a.png').write_text('drawn')"""
+
+
+def test_figures_go_to_scratch_unless_told_and_stale_ones_are_removed(project, monkeypatch):
+    make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb", body=FIGURE_BODY,
+                            params="NOTEBOOK = '01_synthetic'\ncountry = 'AAA'")
+    scratch = project / "scratch" / "figures" / "01_synthetic"
+    scratch.mkdir(parents=True)
+    (scratch / "chart-gone.png").write_text("from an older version of the notebook")
+    run_notebooks(names=["01"], profiles=False)
+    assert sorted(p.name for p in scratch.iterdir()) == ["chart-a.png"]
+    assert not (project / "reports" / "figures").exists()
+    staged = project / "staged-figures"
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(staged))
+    run_notebooks(names=["01"], profiles=False, force=True)
+    assert (staged / "01_synthetic" / "chart-a.png").read_text() == "drawn"
+
+
+def test_skipped_notebook_keeps_its_figures(project):
+    make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb", body=FIGURE_BODY,
+                            params="NOTEBOOK = '01_synthetic'\ncountry = 'AAA'")
+    run_notebooks(names=["01"], profiles=False)
+    chart = project / "scratch" / "figures" / "01_synthetic" / "chart-a.png"
+    before = chart.stat().st_mtime_ns
+    assert run_notebooks(names=["01"], profiles=False).runs[0].status == "skipped"
+    assert chart.stat().st_mtime_ns == before
+
+
+def test_prune_removes_outputs_of_notebooks_and_countries_that_are_gone(project, synthetic_focus):
+    out = project / "reports" / "notebooks"
+    stale = [out / "99_gone.html", out / "executed" / "99_gone.ipynb", out / "profiles" / "ZZZ.html"]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("stale")
+    result = run_notebooks(profiles=False, prune=True)
+    assert not any(p.exists() for p in stale)
+    assert sorted(result.removed) == sorted(p.relative_to(project).as_posix() for p in stale)
+    assert (out / "01_synthetic.html").exists()
+    # without prune (a partial run) nothing of others is touched
+    stale[0].write_text("stale")
+    run_notebooks(names=["01"], profiles=False)
+    assert stale[0].exists()
+
+
+def test_progress_reports_each_finished_notebook_and_the_running_ones(project):
+    make_synthetic_notebook(project / "notebooks" / "02_second.ipynb")
+    events: list[Progress] = []
+    run_notebooks(profiles=False, export_html=False, progress=events.append, jobs=2)
+    assert [e.done for e in events] == [0, 1, 2]
+    assert {e.total for e in events} == {2}
+    assert events[0].running == ("01_synthetic", "02_second")
+    assert sorted(e.finished.name for e in events[1:]) == ["01_synthetic", "02_second"]
+    assert events[-1].running == ()
+    events.clear()
+    run_notebooks(profiles=False, export_html=False, progress=events.append, jobs=1, force=True)
+    assert [e.running for e in events] == [("01_synthetic",), ("02_second",), ()]
+    assert [e.finished.name for e in events[1:]] == ["01_synthetic", "02_second"]
+
+
+def test_failure_message_names_only_the_failed_notebook(project):
+    make_synthetic_notebook(project / "notebooks" / "02_broken.ipynb", body="raise ValueError('synthetic failure')")
+    with pytest.raises(NotebookError) as info:
+        run_notebooks(profiles=False, export_html=False)
+    message = str(info.value)
+    assert "02_broken" in message and "synthetic failure" in message
+    assert "01_synthetic" not in message

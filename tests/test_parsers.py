@@ -58,7 +58,8 @@ def test_datahub_tidy(tmp_path):
     assert len(frame) == 14
     assert not ((frame["geo"] == "DDD") & (frame["year"] == 2002)).any()
     first = frame.iloc[0]
-    assert (first["geo"], first["geo_scheme"], first["year"], first["value"], first["row"]) == ("AAA", "iso3", 2000, 10.0, 2)
+    got = (first["geo"], first["geo_scheme"], first["year"], first["value"], first["row"])
+    assert got == ("AAA", "iso3", 2000, 10.0, 2)
 
 
 def test_datahub_quoted_names_with_commas(tmp_path):

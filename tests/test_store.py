@@ -1,12 +1,12 @@
-"""Reading the store: filters, caching by mtime/size, StoreError, store_info. Synthetic store only.
+"""Reading the store: filters, vintages, declared dtypes, a rebuilt file, StoreError, store_info.
 
-``write_synthetic_store`` is also used by tests/test_api.py.
+SYNTHETIC store only (made-up values; fake economies beside the 14 of the references file).
+``write_synthetic_store`` writes every table through the build's own writer, in the declared layout.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +15,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from analysis.config import tables
+from analysis.config.references import load_members
 from analysis.core.errors import StoreError
-from analysis.groups import build_countries, load_members
+from analysis.pipeline.build import write_table
+from analysis.pipeline.countries import build_countries
+from analysis.rules.aggregates import compute_aggregates
+from analysis.rules.latest import compute_latest
+from analysis.store import api
 from analysis.store import reader as store
+from analysis.store.info import store_info
 
 # Fake economies beside the 14 of the references file; their codes are not real countries.
 SYNTHETIC_OTHERS = {"QQA": ("Synthetic Land A", 901), "QQB": ("Synthetic Land B", 902)}
@@ -69,44 +76,69 @@ def synthetic_indicators(countries: pd.DataFrame) -> pd.DataFrame:
                              "value": 10.0 + k + (all_years - 2000), "unit": "years",
                              "source_id": "synthetic-wpp", "vintage": "2019", "projection": all_years > 2020})
         frames += [share, pop, proj]
-    data = pd.concat(frames, ignore_index=True)
-    data = data.astype({"iso3": "string", "indicator_id": "string", "unit": "string", "source_id": "string",
-                        "vintage": "string", "year": "int16", "value": "float64", "projection": bool})
-    return data.sort_values(["indicator_id", "iso3", "year"]).reset_index(drop=True)
+    data = tables.conform("indicators", pd.concat(frames, ignore_index=True))
+    return data.sort_values(list(tables.table("indicators").sort_by)).reset_index(drop=True)
 
 
-def write_synthetic_store(directory: Path, *, row_group_size: int = 200) -> dict[str, pd.DataFrame]:
-    """Write a small synthetic store (all four tables and a manifest) into ``directory``.
+def synthetic_source_aggregates() -> pd.DataFrame:
+    """Two made-up source aggregates of pop_total: an ILO-style code and an M49 region code."""
+    rows = [("synthetic", geo, scheme, "pop_total", year, 5000.0 + year - 2000, "persons", "2026-01-01")
+            for geo, scheme in (("x99", "ilo"), ("999", "m49")) for year in (2000, 2001)]
+    frame = pd.DataFrame(rows, columns=["source_id", "geo", "geo_scheme", "indicator_id", "year", "value", "unit",
+                                        "vintage"])
+    return tables.conform("source_aggregates", frame.assign(projection=False))
 
-    Small row groups so that filter push-down has row groups to skip. Returns the frames written.
+
+def synthetic_age_structure(countries: pd.DataFrame) -> pd.DataFrame:
+    focus = sorted(countries.loc[countries["focus"], "iso3"].astype(str))
+    rows = [(code, year, f"pop_age_{age}", float(k + year - 2000), "thousand persons", "synthetic", "2019",
+             year > 2020) for k, code in enumerate(focus) for year in (2019, 2050) for age in ("0_4", "65_69")]
+    return tables.conform("age_structure", pd.DataFrame(rows, columns=tables.table("age_structure").names()))
+
+
+def write_synthetic_store(directory: Path, *, indicators: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Write a small synthetic store (every declared table and a manifest) into ``directory``.
+
+    Returns the frames written, in the declared layout.
     """
-    from analysis.store.api import compute_aggregates, compute_latest
-
-    def write(frame: pd.DataFrame, path: Path, **kw) -> None:
-        # Like the build: no pandas metadata in the file, so reading must restore the dtypes itself.
-        table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-        pq.write_table(table, path, **kw)
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    countries = synthetic_countries()
-    indicators = synthetic_indicators(countries)
-    latest = compute_latest(indicators, window=10, ref_year=None)
-    aggregates = compute_aggregates(indicators, countries, min_coverage=0.5)
-    write(indicators, directory / "indicators.parquet", row_group_size=row_group_size)
-    write(countries, directory / "countries.parquet")
-    write(latest, directory / "latest.parquet")
-    write(aggregates, directory / "aggregates.parquet")
+    countries = tables.conform("countries", synthetic_countries())
+    indicators = synthetic_indicators(countries) if indicators is None else indicators
+    current = indicators.loc[indicators["current"]]
+    written = {
+        "indicators": indicators, "countries": countries,
+        "latest": tables.conform("latest", compute_latest(current, window=10, ref_year=None)),
+        "aggregates": tables.conform("aggregates", compute_aggregates(
+            current, countries, min_coverage=0.5, groups=("ASEAN", "ASEAN+3"), on="2026-07-01",
+            weight_indicator="pop_total")),
+        "age_structure": synthetic_age_structure(countries),
+        "source_aggregates": synthetic_source_aggregates(),
+    }
+    assert set(written) == set(tables.TABLES)
+    for name, frame in written.items():
+        write_table(name, frame, directory / f"{name}.parquet")
     manifest = {"catalogue_sha256": "0" * 64, "inputs": {"synthetic/a": "1" * 64, "synthetic/b": "2" * 64},
                 "rows": {"indicators": len(indicators), "countries": len(countries)}}
     (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return {"indicators": indicators, "countries": countries, "latest": latest, "aggregates": aggregates}
+    return written
 
 
 @pytest.fixture(scope="module")
 def synthetic_store(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
     directory = tmp_path_factory.mktemp("synthetic_store")
     return directory, write_synthetic_store(directory)
+
+
+def with_old_vintage(indicators: pd.DataFrame) -> pd.DataFrame:
+    """The synthetic indicators plus an earlier, non-current vintage of pop_total for IDN (values + 0.5)."""
+    old = indicators.loc[(indicators["indicator_id"] == "pop_total") & (indicators["iso3"] == "IDN")]
+    old = old.assign(value=old["value"] + 0.5, vintage="2020-01-01", current=False)
+    both = pd.concat([indicators, old], ignore_index=True)
+    return both.sort_values(list(tables.table("indicators").sort_by)).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- reading indicators
 
 
 def test_read_all_matches_what_was_written(synthetic_store):
@@ -144,45 +176,73 @@ def test_columns_subset_and_unknown_column(synthetic_store):
         store.read_indicators(columns=["nope"], processed_dir=directory)
 
 
-def test_no_match_gives_empty_frame_with_store_columns(synthetic_store):
-    directory, written = synthetic_store
+def test_no_match_gives_empty_frame_with_declared_columns(synthetic_store):
+    directory, _ = synthetic_store
     got = store.read_indicators("share_synth", ["QQA"], (1950, 1960), processed_dir=directory)
-    assert got.empty and list(got.columns) == list(written["indicators"].columns)
+    assert got.empty
+    pd.testing.assert_series_equal(got.dtypes, tables.empty_frame("indicators").dtypes)
 
 
-def test_cache_picks_up_a_rebuilt_file(tmp_path):
-    write_synthetic_store(tmp_path)
+def test_current_vintage_by_default_every_vintage_when_asked(tmp_path):
+    written = write_synthetic_store(tmp_path, indicators=with_old_vintage(synthetic_indicators(synthetic_countries())))
+    data = written["indicators"]
+    current = store.read_indicators("pop_total", "IDN", processed_dir=tmp_path)
+    assert current["current"].all() and set(current["vintage"]) == {"2026-01-01"}
+    every = store.read_indicators("pop_total", "IDN", processed_dir=tmp_path, vintage="all")
+    assert len(every) == 2 * len(current) and set(every["vintage"]) == {"2020-01-01", "2026-01-01"}
+    expected = data.loc[(data["indicator_id"] == "pop_total") & (data["iso3"] == "IDN")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(every, expected)
+    with pytest.raises(ValueError, match="vintage must be"):
+        store.read_indicators("pop_total", processed_dir=tmp_path, vintage="newest")
+
+
+def test_api_load_returns_the_current_vintage_in_its_usual_columns(tmp_path):
+    write_synthetic_store(tmp_path, indicators=with_old_vintage(synthetic_indicators(synthetic_countries())))
+    got = api.load("pop_total", "IDN", names=False, processed_dir=tmp_path)
+    assert list(got.columns) == tables.table("indicators").names(detail=False)
+    assert "current" not in got.columns and "lower" not in got.columns
+    assert set(got["vintage"]) == {"2026-01-01"} and got["year"].is_unique
+    every = api.load("pop_total", "IDN", names=False, vintage="all", processed_dir=tmp_path)
+    assert len(every) == 2 * len(got)
+    wide = api.panel("pop_total", ["IDN"], processed_dir=tmp_path)  # one value per year: current only
+    assert wide["pop_total"].tolist() == got["value"].tolist()
+
+
+def test_a_rebuilt_file_is_read_at_the_next_call(tmp_path):
+    written = write_synthetic_store(tmp_path)
     before = store.read_indicators("pop_total", "IDN", 2010, processed_dir=tmp_path)
-    path = tmp_path / "indicators.parquet"
-    changed = pd.read_parquet(path).assign(value=lambda d: d["value"] + 1)
-    changed.to_parquet(path, index=False)
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # force a new mtime
+    changed = written["indicators"].assign(value=written["indicators"]["value"] + 1)
+    write_table("indicators", changed, tmp_path / "indicators.parquet")
     after = store.read_indicators("pop_total", "IDN", 2010, processed_dir=tmp_path)
     assert after["value"].iloc[0] == before["value"].iloc[0] + 1
+    countries = written["countries"]
+    write_table("countries", countries.assign(name=countries["name"] + " (renamed)"), tmp_path / "countries.parquet")
+    assert store.read_table("countries", processed_dir=tmp_path)["name"].str.endswith(" (renamed)").all()
 
 
-@pytest.mark.parametrize("name", ["countries", "latest", "aggregates"])
-def test_small_tables_come_back_with_their_dtypes(synthetic_store, name):
+# ---------------------------------------------------------------- the other tables
+
+
+@pytest.mark.parametrize("name", ["countries", "latest", "aggregates", "age_structure"])
+def test_small_tables_come_back_as_written_with_declared_dtypes(synthetic_store, name):
     directory, written = synthetic_store
-    pd.testing.assert_frame_equal(store.read_table(name, processed_dir=directory), written[name])
+    got = store.read_table(name, processed_dir=directory)
+    pd.testing.assert_frame_equal(got, written[name])
+    assert got.dtypes.astype(str).to_dict() == tables.table(name).dtypes()
 
 
-def test_stored_dtypes_agree_with_the_schemas():
-    from analysis.pipeline.schema import SCHEMAS
-
-    for name, dtypes in store.DTYPES.items():
-        for column, dtype in dtypes.items():
-            if column in SCHEMAS[name].columns:
-                assert str(SCHEMAS[name].columns[column].dtype) == dtype, (name, column)
+def test_source_aggregates_by_indicator(synthetic_store):
+    directory, written = synthetic_store
+    got = store.read_source_aggregates("pop_total", processed_dir=directory)
+    pd.testing.assert_frame_equal(got, written["source_aggregates"])
+    assert store.read_source_aggregates("share_synth", processed_dir=directory).empty
 
 
 def test_read_table_returns_a_copy_safe_to_modify(synthetic_store):
     directory, written = synthetic_store
     table = store.read_table("countries", processed_dir=directory)
-    pd.testing.assert_frame_equal(table, written["countries"])
     table.loc[:, "name"] = "changed"
-    assert (store.read_table("countries", processed_dir=directory)["name"] != "changed").all()
+    pd.testing.assert_frame_equal(store.read_table("countries", processed_dir=directory), written["countries"])
 
 
 def test_indicator_ids(synthetic_store):
@@ -190,11 +250,31 @@ def test_indicator_ids(synthetic_store):
     assert store.indicator_ids(directory) == {"share_synth", "pop_total", "proj_synth"}
 
 
+# ---------------------------------------------------------------- errors
+
+
 def test_missing_store_raises_store_error_with_the_build_hint(tmp_path):
     with pytest.raises(StoreError, match=r"python -m analysis build"):
         store.read_indicators(processed_dir=tmp_path)
     with pytest.raises(StoreError, match=r"countries\.parquet not found"):
         store.read_table("countries", processed_dir=tmp_path)
+    with pytest.raises(StoreError, match=r"indicators\.parquet not found"):
+        store.indicator_ids(tmp_path)
+
+
+def test_a_store_in_an_older_layout_asks_for_a_rebuild(tmp_path):
+    written = write_synthetic_store(tmp_path)
+    old = written["indicators"].drop(columns=["current", "flag", "flag_reason"])
+    pq.write_table(pa.Table.from_pandas(old, preserve_index=False), tmp_path / "indicators.parquet")
+    with pytest.raises(StoreError, match=r"lacks the declared column\(s\) current, flag, flag_reason.*analysis build"):
+        store.read_indicators(processed_dir=tmp_path)
+
+
+def test_a_damaged_file_is_a_store_error(tmp_path):
+    write_synthetic_store(tmp_path)
+    (tmp_path / "latest.parquet").write_bytes(b"not parquet")
+    with pytest.raises(StoreError, match=r"latest\.parquet cannot be read"):
+        store.read_table("latest", processed_dir=tmp_path)
 
 
 def test_unknown_table_name(tmp_path):
@@ -202,14 +282,17 @@ def test_unknown_table_name(tmp_path):
         store.read_table("indicatorz", processed_dir=tmp_path)
 
 
+# ---------------------------------------------------------------- python -m analysis info
+
+
 def test_store_info_describes_the_store_without_machine_paths(synthetic_store):
     directory, written = synthetic_store
     data = written["indicators"]
-    text = store.store_info(processed_dir=directory)
+    text = store_info(processed_dir=directory)
     assert f"{len(data):,} rows" in text
     assert f"{data['indicator_id'].nunique()} indicators x {data['iso3'].nunique()} economies" in text
     assert "synthetic-wpp" in text and "Coverage of the 14 focus countries" in text
-    assert "    synthetic/a: 111111111111..." in text and "    indicators: 1132" in text
+    assert "    synthetic/a: 111111111111..." in text and f"    indicators: {len(data)}" in text
     assert str(directory) not in text and str(Path.home()) not in text
 
 
@@ -220,7 +303,7 @@ def test_store_info_focus_coverage_counts(tmp_path):
     focus = set(written["countries"].loc[written["countries"]["focus"], "iso3"])
     recent = data.loc[(data["year"] >= 2015) & ~data["projection"] & data["iso3"].isin(focus)]
     cells = recent.drop_duplicates(["indicator_id", "iso3"]).shape[0]
-    text = store.store_info(processed_dir=tmp_path)
+    text = store_info(processed_dir=tmp_path)
     total_line = next(line for line in text.splitlines() if "all indicators" in line)
     assert total_line.split()[-5:-2] == [str(cells), "of", str(3 * len(focus))]
     assert cells < 3 * len(focus)  # the synthetic gaps are seen

@@ -10,6 +10,7 @@ countries table), never from lists in code.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np

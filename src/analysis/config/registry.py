@@ -1,74 +1,50 @@
 """The source registry (``data/sources.toml``): every input file, pinned by URL and sha256.
 
 A *dataset* is what a publisher released (WDI, WPP 2019, ...), with its licence and vintage; a
-*file* is one pinned input of a dataset and names the parser that reads it.
+*file* is one pinned input of a dataset and names the parser that reads it. Errors name the file,
+the line and the entry (``data/sources.toml, line 87, [[file]] #2 (wdi/sp.pop.totl): ...``).
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from analysis.config.models import RAW_GITHUB, Dataset, SourceFile
+from analysis.config.tomlfile import (
+    ConfigError,
+    Entry,
+    TomlFile,
+    check_top_level,
+    did_you_mean,
+    read_toml,
+    validation_error,
+)
 from analysis.core import paths
-from analysis.core.errors import AnalysisError
 from analysis.core.fingerprint import file_sha256
 
-RAW_GITHUB = "https://raw.githubusercontent.com/"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
+__all__ = ["RAW_GITHUB", "Dataset", "Registry", "RegistryError", "SourceFile", "UnknownFileError", "load_registry",
+           "sha256_file"]
 
 sha256_file = file_sha256  # the one hash function behind every pin and manifest
 
 
-class RegistryError(AnalysisError, ValueError):
-    """The registry file itself is malformed."""
+class RegistryError(ConfigError):
+    """The registry file is malformed; the message names the file, the line and the entry."""
 
 
-@dataclass(frozen=True)
-class Dataset:
-    id: str
-    publisher: str
-    title: str
-    landing_page: str
-    distributor: str
-    licence: str
-    vintage: str
-    notes: str = ""
-
-    def citation(self, vintage: str | None = None) -> str:
-        """The source line used under charts: publisher, dataset and vintage."""
-        return f"{self.publisher}, {self.title} (vintage {vintage or self.vintage})"
+class UnknownFileError(RegistryError, KeyError):
+    """A file id the registry does not pin (a KeyError too, as for any lookup)."""
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    id: str
-    dataset: str
-    parser: str
-    path: str
-    sha256: str
-    url: str = ""
-    vintage: str | None = None
-    origin: str | None = None
-    role: str = "data"
+class Registry(BaseModel):
+    model_config = ConfigDict(frozen=True)
 
-    @property
-    def mirror_only(self) -> bool:
-        """True for extracts that exist only in the mirror (no byte-identical download)."""
-        return not self.url
-
-    def raw_path(self, raw_dir: Path | None = None) -> Path:
-        return (raw_dir or paths.raw_dir()) / self.path
-
-
-@dataclass(frozen=True)
-class Registry:
     datasets: dict[str, Dataset]
     files: tuple[SourceFile, ...]
-    source_path: Path = field(default=Path("data/sources.toml"))
+    source_path: Path = Field(default=Path("data/sources.toml"))
 
     @cached_property
     def by_id(self) -> dict[str, SourceFile]:
@@ -78,7 +54,8 @@ class Registry:
         try:
             return self.by_id[file_id]
         except KeyError:
-            raise KeyError(f"{self.source_path}: no file with id {file_id!r}") from None
+            raise UnknownFileError(paths.relative_to_root(self.source_path), f"no file with id {file_id!r}"
+                                   + did_you_mean(file_id, self.by_id)) from None
 
     def files_of(self, dataset_id: str) -> list[SourceFile]:
         return [f for f in self.files if f.dataset == dataset_id]
@@ -87,46 +64,46 @@ class Registry:
         return source_file.vintage or self.datasets[source_file.dataset].vintage
 
 
-def load_registry(path: Path | None = None) -> Registry:
-    """Read and check the registry; errors name the file and the entry at fault."""
-    path = Path(path or paths.sources_file())
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RegistryError(f"{path}: source registry not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+def _parse_datasets(file: TomlFile) -> dict[str, Dataset]:
     datasets: dict[str, Dataset] = {}
-    for i, entry in enumerate(doc.get("dataset", []), start=1):
+    first_of: dict[str, Entry] = {}
+    for entry in file.entries("dataset"):
         try:
-            ds = Dataset(**entry)
-        except TypeError as exc:
-            raise RegistryError(f"{path}: [[dataset]] #{i}: {exc}") from None
-        if ds.id in datasets:
-            raise RegistryError(f"{path}: [[dataset]] #{i}: duplicate id {ds.id!r}")
+            ds = Dataset.model_validate(entry.raw)
+        except ValidationError as exc:
+            raise validation_error(entry, RegistryError, exc, Dataset.model_fields) from None
+        first = first_of.setdefault(ds.id, entry)
+        if first is not entry:
+            raise entry.fail(RegistryError, f"duplicate dataset id {ds.id!r}, already the id of {first.at}", "id")
         datasets[ds.id] = ds
+    return datasets
+
+
+def _parse_files(file: TomlFile, datasets: dict[str, Dataset]) -> list[SourceFile]:
     files: list[SourceFile] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(doc.get("file", []), start=1):
+    first_of: dict[str, Entry] = {}
+    for entry in file.entries("file"):
         try:
-            sf = SourceFile(**entry)
-        except TypeError as exc:
-            raise RegistryError(f"{path}: [[file]] #{i}: {exc}") from None
-        where = f"{path}: [[file]] #{i} ({sf.id})"
-        if sf.id in seen:
-            raise RegistryError(f"{where}: duplicate id")
+            sf = SourceFile.model_validate(entry.raw)
+        except ValidationError as exc:
+            raise validation_error(entry, RegistryError, exc, SourceFile.model_fields) from None
+        first = first_of.setdefault(sf.id, entry)
+        if first is not entry:
+            raise entry.fail(RegistryError, f"duplicate file id {sf.id!r}, already the id of {first.at}", "id")
         if sf.dataset not in datasets:
-            raise RegistryError(f"{where}: unknown dataset {sf.dataset!r}")
-        if not _SHA256.match(sf.sha256):
-            raise RegistryError(f"{where}: sha256 must be 64 lower-case hex digits")
-        if sf.url and sf.path.startswith("github/") and sf.url != RAW_GITHUB + sf.path[len("github/"):]:
-            raise RegistryError(f"{where}: url does not match path (expected {RAW_GITHUB}{sf.path[len('github/'):]})")
-        if sf.mirror_only and not sf.origin:
-            raise RegistryError(f"{where}: a mirror-only file must name its upstream `origin`")
-        if Path(sf.path).is_absolute() or ".." in Path(sf.path).parts:
-            raise RegistryError(f"{where}: path must be relative, inside the mirror")
-        seen.add(sf.id)
+            raise entry.fail(RegistryError, f"unknown dataset {sf.dataset!r}" + did_you_mean(sf.dataset, datasets)
+                             + f"; [[dataset]] ids: {', '.join(sorted(datasets))}", "dataset")
         files.append(sf)
+    return files
+
+
+def load_registry(path: Path | None = None) -> Registry:
+    """Read and check the registry; errors (:class:`RegistryError`) name the file, line and entry at fault."""
+    path = Path(path or paths.sources_file())
+    file = read_toml(path, RegistryError, "source registry")
+    check_top_level(file, RegistryError, ("dataset", "file"))
+    datasets = _parse_datasets(file)
+    files = _parse_files(file, datasets)
     if not files:
-        raise RegistryError(f"{path}: no [[file]] entries")
+        raise file.fail(RegistryError, "no [[file]] entries")
     return Registry(datasets=datasets, files=tuple(files), source_path=path)

@@ -2,6 +2,11 @@
 
 The root is the checkout that holds ``pyproject.toml``; ``ANALYSIS_PROJECT_ROOT`` overrides it so
 that tests and benchmarks can run the whole pipeline in a temporary copy.
+
+The main job (``python -m analysis run``) builds its deliverables in staging folders and points its
+steps at them with ``ANALYSIS_PROCESSED_DIR`` (the store), ``ANALYSIS_REPORTS_DIR`` (reports) and
+``ANALYSIS_FIGURES_DIR`` (where notebook charts are exported). Outside the main job notebook charts
+go to ``scratch/figures/``, which the gallery never publishes: an experiment stays an experiment.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ from pathlib import Path
 
 MIRROR_ENV = "ANALYSIS_DATA_MIRROR"
 ROOT_ENV = "ANALYSIS_PROJECT_ROOT"
+PROCESSED_ENV = "ANALYSIS_PROCESSED_DIR"
+REPORTS_ENV = "ANALYSIS_REPORTS_DIR"
+FIGURES_ENV = "ANALYSIS_FIGURES_DIR"
 
 
 def project_root() -> Path:
@@ -29,7 +37,17 @@ def raw_dir() -> Path:
     return data_dir() / "raw"
 
 
+def _override(env: str) -> Path | None:
+    value = os.environ.get(env)
+    return Path(value).expanduser().resolve() if value else None
+
+
 def processed_dir() -> Path:
+    return _override(PROCESSED_ENV) or published_processed_dir()
+
+
+def published_processed_dir() -> Path:
+    """The store users read, whatever a running main job is staging."""
     return data_dir() / "processed"
 
 
@@ -46,7 +64,22 @@ def catalogue_file() -> Path:
 
 
 def reports_dir() -> Path:
+    return _override(REPORTS_ENV) or published_reports_dir()
+
+
+def published_reports_dir() -> Path:
+    """The reports users read, whatever a running main job is staging."""
     return project_root() / "reports"
+
+
+def figures_dir() -> Path:
+    """Where notebook charts are exported: the main job's staged ``reports/figures``, else a scratch folder."""
+    return _override(FIGURES_ENV) or scratch_dir() / "figures"
+
+
+def scratch_dir() -> Path:
+    """Experiments' outputs (notebooks run by hand): never published, removed by ``make clean``."""
+    return project_root() / "scratch"
 
 
 def notebooks_dir() -> Path:
@@ -62,8 +95,17 @@ def default_mirror() -> Path:
 
 
 def relative_to_root(path: Path) -> str:
-    """A path as shown to users: relative to the project root when inside it (no machine paths in outputs)."""
+    """A path as shown to users: relative to the project root when inside it (no machine paths in outputs).
+
+    A path in a staging folder of the main job is shown where it will be published, so that what a
+    step prints (and a notebook's output) does not depend on where the run staged it.
+    """
     path = Path(path).resolve()
+    for staged, published in ((_override(REPORTS_ENV), published_reports_dir()),
+                              (_override(PROCESSED_ENV), published_processed_dir())):
+        if staged is not None and path.is_relative_to(staged):
+            path = published / path.relative_to(staged)
+            break
     try:
         return path.relative_to(project_root()).as_posix()
     except ValueError:

@@ -8,9 +8,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from analysis.config import tables
 from analysis.config.catalogue import Catalogue
 from analysis.config.registry import Registry
 from analysis.core.errors import InputError
+
+TABLE = "age_structure"
 
 #: the WPP 2019 files of population by 5-year age group (both sexes), one per country
 AGE_FILES = "wpp2019/population--by--country-"
@@ -19,7 +22,8 @@ AGE_FILES = "wpp2019/population--by--country-"
 AGE_DIM = "age5yearinterval"
 
 
-#: the catalogue indicator whose ``projection_from`` dates the WPP projections
+#: the catalogue indicator whose files are the age-group files and whose ``projection_from`` dates
+#: the WPP projections
 WPP_REFERENCE_INDICATOR = "pop_65plus_wpp"
 
 
@@ -31,7 +35,8 @@ def age_group_id(label: str) -> str:
 def age_structure_from_raw(raw: pd.DataFrame, m49_to_iso3: dict[str, str], projection_from: int,
                            vintage: str, years: Iterable[int] | None = None,
                            source_id: str = "wpp2019") -> pd.DataFrame:
-    """Tidy age structure (iso3, year, indicator_id = ``pop_age_<group>``, value in thousands, ...).
+    """Tidy age structure in the declared ``age_structure`` layout (indicator_id = ``pop_age_<group>``,
+    value in thousands of persons).
 
     ``raw`` is the parser's raw long frame of a WPP population-by-age file (``geo`` = M49 code).
     Rows of economies not in ``m49_to_iso3`` are dropped (only the focus files are read anyway).
@@ -41,16 +46,16 @@ def age_structure_from_raw(raw: pd.DataFrame, m49_to_iso3: dict[str, str], proje
     frame = raw.loc[raw["geo"].astype(str).isin(list(m49_to_iso3))]
     if years is not None:
         frame = frame.loc[frame["year"].isin(list(years))]
-    return pd.DataFrame({
-        "iso3": frame["geo"].astype(str).map(m49_to_iso3).astype("string"),
-        "year": frame["year"].astype("int64"),
-        "indicator_id": frame[AGE_DIM].astype(str).map(age_group_id).astype("string"),
-        "value": frame["value"].astype("float64"),
+    return tables.conform(TABLE, pd.DataFrame({
+        "iso3": frame["geo"].astype(str).map(m49_to_iso3),
+        "year": frame["year"],
+        "indicator_id": frame[AGE_DIM].astype(str).map(age_group_id),
+        "value": frame["value"],
         "unit": "thousand persons",
         "source_id": source_id,
         "vintage": vintage,
         "projection": frame["year"] >= projection_from,
-    }).reset_index(drop=True)
+    }))
 
 
 def from_frames(frames: dict[str, pd.DataFrame], registry: Registry, catalogue: Catalogue,
@@ -60,26 +65,24 @@ def from_frames(frames: dict[str, pd.DataFrame], registry: Registry, catalogue: 
     Built from the WPP age-group files the catalogue already reads (parsed once by the build).
     Projection rows (from the catalogue's ``projection_from``, 2021 for WPP 2019) are flagged.
     """
+    if WPP_REFERENCE_INDICATOR not in catalogue:
+        return tables.empty_frame(TABLE)
     focus = countries.loc[countries["focus"].astype(bool) & countries["m49"].notna()]
-    m49_to_iso3 = {str(int(m)): str(i) for m, i in zip(focus["m49"], focus["iso3"])}
-    projection_from = (catalogue[WPP_REFERENCE_INDICATOR].projection_from
-                       if WPP_REFERENCE_INDICATOR in catalogue else None) or 10_000
+    m49_to_iso3 = {str(int(m)): str(i) for m, i in zip(focus["m49"], focus["iso3"], strict=True)}
+    reference = catalogue[WPP_REFERENCE_INDICATOR]
+    projection_from = reference.projection_from or 10_000
     parts = []
-    for file_id, raw in sorted(frames.items()):
-        if not file_id.startswith(AGE_FILES) or AGE_DIM not in file_id:
+    # Only the files the reference indicator reads: copies registered under other ids (benchmark
+    # growth inputs, a second vintage) must not add the same country twice.
+    for file_id in sorted(reference.file_ids):
+        raw = frames.get(file_id)
+        if raw is None or not file_id.startswith(AGE_FILES) or AGE_DIM not in file_id:
             continue
         m49 = file_id.removeprefix(AGE_FILES).split("--")[0]
         if m49 in m49_to_iso3:
             parts.append(age_structure_from_raw(raw, m49_to_iso3, projection_from,
                                                 registry.vintage_of(registry.file(file_id))))
     if not parts:
-        return empty()
+        return tables.empty_frame(TABLE)
     out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["iso3", "year", "indicator_id"], kind="stable").reset_index(drop=True)
-
-
-def empty() -> pd.DataFrame:
-    return pd.DataFrame({"iso3": pd.Series(dtype="string"), "year": pd.Series(dtype="int64"),
-                         "indicator_id": pd.Series(dtype="string"), "value": pd.Series(dtype="float64"),
-                         "unit": pd.Series(dtype="string"), "source_id": pd.Series(dtype="string"),
-                         "vintage": pd.Series(dtype="string"), "projection": pd.Series(dtype="bool")})
+    return out.sort_values(list(tables.table(TABLE).sort_by), kind="stable").reset_index(drop=True)

@@ -2,14 +2,16 @@
 
 ``build_store()`` reads every raw file the catalogue needs (each once), checks it against the sha256
 pinned in ``data/sources.toml``, selects each catalogue indicator's series, computes the derived ones,
-maps source geo codes to ISO3 economies (dropping and counting source aggregates such as ``EAS``,
-``x84`` or M49 region codes), validates the rows (``schema.validate_indicators``) and writes
-``data/processed/`` through a staging directory so that a failed build leaves the previous store
-exactly as it was.
+maps source geo codes to ISO3 economies (the aggregates the sources publish themselves, such as
+``EAS``, ``x84`` or M49 region codes, go to the separate ``source_aggregates`` table), validates the
+rows (``schema.validate_indicators``) and writes ``data/processed/`` through a staging directory so
+that a failed build leaves the previous store exactly as it was. Every table is written in the
+layout :mod:`analysis.config.tables` declares, after a check against the schema derived from it.
 
-``manifest.json`` records the sha256 of every input, of the catalogue, of the references table and
-of the build code; when none of them changed (and the outputs are intact) the build is skipped.
-Outputs are deterministic: sorted rows, fixed parquet writer settings, no timestamps.
+``manifest.json`` records the sha256 of every input, of the catalogue, of the references table, of
+the build code and of the table declarations; when none of them changed (and the outputs are
+intact) the build is skipped. Outputs are deterministic: sorted rows, fixed parquet writer settings,
+no timestamps.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from analysis.config import tables
 from analysis.config.catalogue import Catalogue, Indicator, load_catalogue
 from analysis.config.references import load_members
 from analysis.config.registry import Registry, SourceFile, load_registry, sha256_file
@@ -35,14 +38,15 @@ from analysis.core.errors import FetchError, InputError, StoreError
 from analysis.core.fingerprint import code_sha256
 from analysis.pipeline import age_structure
 from analysis.pipeline.countries import build_countries, to_iso3
-from analysis.pipeline.parsers import DDF_GEO_KEYS, duplicated_keys, parse_file
-from analysis.pipeline.schema import validate_indicators
+from analysis.pipeline.parsers import DDF_GEO_KEYS, parse_file
+from analysis.pipeline.schema import validate_indicators, validate_table
 from analysis.rules.aggregates import compute_aggregates
 from analysis.rules.latest import compute_latest
 
 MANIFEST = "manifest.json"
-MANIFEST_FORMAT = 1
-OUTPUTS = ("indicators", "countries", "latest", "aggregates", "age_structure")
+MANIFEST_FORMAT = 2
+#: the stored tables, as declared
+OUTPUTS = tuple(tables.TABLES)
 MEMBERS_FILE = Path("references") / "asean_members.csv"
 #: Parquet writer settings, fixed so that two builds give byte-identical files.
 PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True,
@@ -85,7 +89,8 @@ class BuildReport:
             f"  rows:       {self.rows:,}",
             f"  years:      {years}",
             f"  files read: {self.files_read}",
-            f"  source aggregates dropped: {self.unmapped_codes} codes ({self.unmapped_rows:,} rows)",
+            f"  source aggregates kept apart (source_aggregates): {self.unmapped_codes} codes "
+            f"({self.unmapped_rows:,} rows)",
         ])
 
 
@@ -206,7 +211,7 @@ def _combine_sum(ind: Indicator, picked: pd.DataFrame, registry: Registry) -> pd
 def _check_unambiguous(ind: Indicator, picked: pd.DataFrame, frames: dict[str, pd.DataFrame],
                        registry: Registry) -> None:
     """After selection each geo and year must have one value; otherwise a dim is left unselected."""
-    dup = duplicated_keys(picked, ["geo", "geo_scheme", "year"])
+    dup = picked.duplicated(["geo", "geo_scheme", "year"]).to_numpy()
     if dup.any():
         bad = picked.iloc[int(np.flatnonzero(dup)[0])]
         source = frames[bad["file"]]
@@ -239,9 +244,14 @@ def _known_geo_codes(frames: dict[str, pd.DataFrame], registry: Registry) -> dic
 
 
 def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[str]],
-             registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """ISO3 for every row; source aggregates dropped and counted; unknown codes are an error."""
+             registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """ISO3 for every row of an economy; the rest are the sources' own aggregates; unknown codes are an error.
+
+    Returns (rows of economies with ``iso3``, rows of source aggregates, per aggregate code its row count).
+    """
     mapped, unmapped = to_iso3(long, countries)
+    # to_iso3 keeps the index of ``long``: the rows it did not map are the aggregates.
+    aggregate_rows = long.loc[~long.index.isin(mapped.index)]
     if len(unmapped):
         geo = unmapped["geo"].astype(str)
         scheme = unmapped["geo_scheme"].astype(str)
@@ -257,7 +267,7 @@ def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[s
                              f"unknown {sch} country code {code!r}: not an economy of the countries table and "
                              f"not an aggregate listed by the source ({len(unknown)} such code(s))",
                              row=int(hit["row"]), rule="known economy")
-    return mapped, unmapped
+    return mapped, aggregate_rows, unmapped
 
 
 # ----------------------------------------------------------------------------- derivation
@@ -297,28 +307,40 @@ def _projection(ind: Indicator, year: pd.Series) -> np.ndarray:
 # ----------------------------------------------------------------------------- writing
 
 
-def _to_arrow(frame: pd.DataFrame) -> pa.Table:
-    """An arrow table without pandas metadata (index, pandas version): the file depends on the data only."""
-    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+def _to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
+    """The table in its declared arrow schema, without pandas metadata: the file depends on the data only."""
+    table = pa.Table.from_pandas(tables.conform(name, frame), schema=tables.table(name).arrow_schema(),
+                                 preserve_index=False)
+    return table.replace_schema_metadata(None)
 
 
-def _write_indicators(frame: pd.DataFrame, path: Path) -> None:
-    """Sorted rows; a new row group at each indicator (and every ROW_GROUP_ROWS rows) for pruning."""
-    table = _to_arrow(frame)
+def _row_groups(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """(start, stop) of each row group: a new one at each indicator and every ROW_GROUP_ROWS rows, so
+    a read filtered on indicator_id skips whole row groups by their statistics."""
     ids = frame["indicator_id"].to_numpy()
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=int)
     bounds = list(starts) + [len(ids)]
-    sorting = [pq.SortingColumn(table.schema.get_field_index(c)) for c in ("indicator_id", "iso3", "year")]
+    return [(start, min(hi, start + ROW_GROUP_ROWS)) for lo, hi in zip(bounds[:-1], bounds[1:])
+            for start in range(lo, hi, ROW_GROUP_ROWS)]
+
+
+def write_table(name: str, frame: pd.DataFrame, path: Path) -> None:
+    """Write one stored table in its declared layout with the fixed writer settings (deterministic bytes).
+
+    ``frame`` is conformed first (declared columns, order and dtypes; columns that may be empty or
+    have a default are added when absent), so tests can write a synthetic store the reader accepts.
+    """
+    table = _to_arrow(name, frame)
+    sorting = [pq.SortingColumn(table.schema.get_field_index(c)) for c in tables.table(name).sort_by]
+    groups = _row_groups(frame) if name == "indicators" and len(frame) else [(0, len(frame))]
     with pq.ParquetWriter(path, table.schema, sorting_columns=sorting, **PARQUET_OPTIONS) as writer:
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            for start in range(lo, hi, ROW_GROUP_ROWS):
-                writer.write_table(table.slice(start, min(hi, start + ROW_GROUP_ROWS) - start))
-        if not len(ids):
-            writer.write_table(table)
+        for start, stop in groups:
+            writer.write_table(table.slice(start, stop - start))
 
 
-def _write_small(frame: pd.DataFrame, path: Path) -> None:
-    pq.write_table(_to_arrow(frame), path, **PARQUET_OPTIONS)
+def _checked(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table in its declared layout, checked against the schema derived from the declaration."""
+    return validate_table(name, tables.conform(name, frame))
 
 
 # ----------------------------------------------------------------------------- the build
@@ -353,6 +375,7 @@ def build_store(force: bool = False, progress: bool = True, raw_dir: Path | None
         "sources_sha256": sha256_file(registry.source_path),
         "code": code_fingerprint(),
         "as_of": as_of.isoformat(),
+        "tables": {"version": tables.TABLES_VERSION, "sha256": tables.declaration_sha256()},
     }
     previous = _read_manifest(processed_dir)
     if (not force and previous is not None
@@ -360,18 +383,18 @@ def build_store(force: bool = False, progress: bool = True, raw_dir: Path | None
         return BuildReport(skipped=True, seconds=time.perf_counter() - start, processed_dir=shown_dir)
 
     frames = _parse_all(files, raw_dir, progress)
-    tables, stats = assemble(catalogue, registry, frames, members_path, as_of=as_of)
+    outputs, stats = assemble(catalogue, registry, frames, members_path, as_of=as_of)
     manifest = dict(fingerprint)
     manifest["summary"] = stats
-    _commit(tables, manifest, processed_dir)
+    _commit(outputs, manifest, processed_dir)
 
-    ind = tables["indicators"]
+    ind = outputs["indicators"]
     return BuildReport(
         skipped=False, indicators=int(ind["indicator_id"].nunique()), economies=int(ind["iso3"].nunique()),
         rows=len(ind), year_min=int(ind["year"].min()) if len(ind) else None,
         year_max=int(ind["year"].max()) if len(ind) else None, files_read=len(files),
         unmapped_codes=stats["unmapped_codes"], unmapped_rows=stats["unmapped_rows"],
-        seconds=time.perf_counter() - start, processed_dir=shown_dir, unmapped=tables["_unmapped"],
+        seconds=time.perf_counter() - start, processed_dir=shown_dir, unmapped=outputs["_unmapped"],
     )
 
 
@@ -386,6 +409,7 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
 
     Rows travel with a small integer ``ind`` (position in the catalogue) instead of repeated strings;
     the descriptive columns (indicator_id, unit, source_id, vintage) are attached once at the end.
+    Each indicator has one vintage for now, so every row is ``current``.
     """
     countries = _countries(frames, registry, load_members(members_path))
     position = {ind.id: i for i, ind in enumerate(catalogue)}
@@ -399,7 +423,7 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
         meta[ind.id] = (ind.source, registry.vintage_of(registry.file(ind.file_ids[0])))
         selected.append(rows.assign(projection=_projection(ind, rows["year"]), ind=np.int32(position[ind.id])))
     long = pd.concat(selected, ignore_index=True)
-    mapped, unmapped = _map_geo(long, countries, _known_geo_codes(frames, registry), registry)
+    mapped, aggregate_rows, unmapped = _map_geo(long, countries, _known_geo_codes(frames, registry), registry)
     mapped = mapped.loc[:, ["iso3", "year", "value", "projection", "row", "file", "ind"]]
     _check_unique_iso3(mapped, catalogue, registry)
 
@@ -410,15 +434,16 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
         meta[ind.id] = ("+".join(dict.fromkeys(meta[a_id][0].split("+") + meta[b_id][0].split("+"))),
                         "; ".join(dict.fromkeys(meta[a_id][1].split("; ") + meta[b_id][1].split("; "))))
     rows = pd.concat([blocks[i] for i in catalogue.ids if i in blocks], ignore_index=True)
-    rows = _describe(rows, catalogue, meta)
+    rows = _describe(rows, catalogue, meta).assign(current=True)
 
     file_of = {f.id: f.path for f in registry.files}
     indicators = validate_indicators(rows, known_iso3=set(countries["iso3"].astype(str)),
                                      bounds=catalogue.bounds(), file_of=file_of)
-    indicators = _sorted(indicators)
+    indicators = _sorted(indicators, "indicators")
+    current = indicators.loc[indicators["current"].to_numpy(dtype=bool)]
 
-    latest = _latest(indicators, catalogue)
-    aggregates = compute_aggregates(indicators, countries, min_coverage=settings.MIN_COVERAGE,
+    latest = _latest(current, catalogue)
+    aggregates = compute_aggregates(current, countries, min_coverage=settings.MIN_COVERAGE,
                                     groups=settings.AGGREGATE_GROUPS, on=as_of,
                                     weight_indicator=settings.WEIGHT_INDICATOR)
     ages = age_structure.from_frames(frames, registry, catalogue, countries)
@@ -430,9 +455,18 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
         "unmapped_codes": int(len(unmapped)), "unmapped_rows": int(unmapped["rows"].sum()) if len(unmapped) else 0,
         "empty_indicators": sorted(set(catalogue.ids) - present),
     }
-    tables = {"indicators": indicators, "countries": countries, "latest": latest, "aggregates": aggregates,
-              "age_structure": ages, "_unmapped": unmapped}
-    return tables, stats
+    outputs = {"indicators": indicators, "countries": countries, "latest": latest, "aggregates": aggregates,
+               "age_structure": ages, "source_aggregates": _source_aggregates(aggregate_rows, catalogue, meta),
+               "_unmapped": unmapped}
+    return outputs, stats
+
+
+def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue, meta: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """The sources' own aggregate rows in the declared ``source_aggregates`` layout (current vintage)."""
+    described = _describe(rows.loc[:, ["geo", "geo_scheme", "year", "value", "projection", "file", "ind"]],
+                          catalogue, meta)
+    table = tables.conform("source_aggregates", described.assign(current=True))
+    return _sorted(table, "source_aggregates")
 
 
 def _latest(indicators: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -445,7 +479,7 @@ def _latest(indicators: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
                             iso3=sorted(indicators["iso3"].astype(str).unique()))
              for w, group in sorted(by_window.items())]
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True).sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
+    return _sorted(pd.concat(parts, ignore_index=True), "latest")
 
 
 def _countries(frames: dict[str, pd.DataFrame], registry: Registry, members: pd.DataFrame) -> pd.DataFrame:
@@ -491,17 +525,16 @@ def _describe(rows: pd.DataFrame, catalogue: Catalogue, meta: dict[str, tuple[st
     ).drop(columns="ind")
 
 
-def _sorted(indicators: pd.DataFrame) -> pd.DataFrame:
-    """Rows ordered by indicator_id, iso3, year (one lexsort on integer codes)."""
-    id_codes, _ = pd.factorize(indicators["indicator_id"], sort=True)
-    iso_codes, _ = pd.factorize(indicators["iso3"], sort=True)
-    order = np.lexsort((indicators["year"].to_numpy(), iso_codes, id_codes))
-    return indicators.take(order).reset_index(drop=True)
+def _sorted(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Rows in the table's declared sort order (one lexsort on integer codes: faster than sorting strings)."""
+    keys = [pd.factorize(frame[c], sort=True)[0] for c in tables.table(name).sort_by]
+    order = np.lexsort(keys[::-1])
+    return frame.take(order).reset_index(drop=True)
 
 
 def _check_unique_iso3(mapped: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> None:
     """Two source codes mapping to one economy (e.g. an M49 code and its alias) would collide."""
-    dup = duplicated_keys(mapped, ["ind", "iso3", "year"])
+    dup = mapped.duplicated(["ind", "iso3", "year"]).to_numpy()
     if dup.any():
         bad = mapped.iloc[int(np.flatnonzero(dup)[0])]
         raise InputError(registry.file(bad["file"]).path,
@@ -509,12 +542,16 @@ def _check_unique_iso3(mapped: pd.DataFrame, catalogue: Catalogue, registry: Reg
                          f"{bad['iso3']} for {bad['year']}", row=int(bad["row"]), rule="unique key")
 
 
-def _commit(tables: dict[str, pd.DataFrame], manifest: dict, processed_dir: Path) -> None:
-    """Stage every output, hash it into the manifest, then replace the previous store in one go."""
+def _commit(outputs: dict[str, pd.DataFrame], manifest: dict, processed_dir: Path) -> None:
+    """Check every output, stage it, hash it into the manifest, then replace the previous store in one go.
+
+    The indicators were checked by validate_indicators (the stored schema and more); the other tables
+    are checked here, before anything is written.
+    """
+    checked = {name: outputs[name] if name == "indicators" else _checked(name, outputs[name]) for name in OUTPUTS}
     with staged_directory(processed_dir) as stage:
-        _write_indicators(tables["indicators"], stage / "indicators.parquet")
-        for name in OUTPUTS[1:]:
-            _write_small(tables[name], stage / f"{name}.parquet")
-        manifest["outputs"] = {name: {"rows": int(len(tables[name])), "sha256": sha256_file(stage / f"{name}.parquet")}
+        for name in OUTPUTS:
+            write_table(name, checked[name], stage / f"{name}.parquet")
+        manifest["outputs"] = {name: {"rows": int(len(checked[name])), "sha256": sha256_file(stage / f"{name}.parquet")}
                                for name in OUTPUTS}
         (stage / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -13,10 +13,6 @@ GEO_SCHEMES = ("iso3", "m49", "ilo")
 
 # Column spellings of a World Bank Metadata_Country file, and those of
 # analysis.pipeline.parsers.parse_worldbank_api_metadata_country (iso3, name, region, income_group).
-
-
-# Column spellings of a World Bank Metadata_Country file, and those of
-# analysis.parsers.parse_worldbank_api_metadata_country (iso3, name, region, income_group).
 _WB_COLUMNS = {
     "Country Code": "iso3", "country_code": "iso3",
     "Region": "wb_region", "region": "wb_region",
@@ -34,7 +30,8 @@ def wb_economies(wb_country_metadata: pd.DataFrame) -> pd.DataFrame:
     frame = wb_country_metadata.rename(columns=_WB_COLUMNS)
     missing = [c for c in ("iso3", "wb_region", "wb_income_group", "wb_name") if c not in frame.columns]
     if missing:
-        raise ValueError(f"World Bank country metadata lacks column(s) {missing}; got {list(wb_country_metadata.columns)}")
+        raise ValueError(f"World Bank country metadata lacks column(s) {missing}; "
+                         f"got {list(wb_country_metadata.columns)}")
     keep = ["iso3", "wb_region", "wb_income_group", "wb_name"] + (["vintage"] if "vintage" in frame.columns else [])
     frame = frame.loc[:, keep].astype("string").apply(lambda s: s.str.strip())
     frame = frame.mask(frame == "", pd.NA)

@@ -190,24 +190,10 @@ def _finish(source_file: SourceFile, *, geo: pa.Array, geo_scheme: str, year: pa
     return frame
 
 
-def duplicated_keys(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
-    """Boolean mask of rows repeating an earlier row's key (vectorised: factorised codes, no Python loop)."""
-    combined = np.zeros(len(frame), dtype=np.int64)
-    radix = 1
-    for key in keys:
-        codes, uniques = pd.factorize(frame[key], use_na_sentinel=False)
-        size = max(len(uniques), 1)
-        if radix * size >= 2**62:  # too many combinations for one int64: let pandas hash the tuples
-            return frame.duplicated(subset=list(keys), keep="first").to_numpy()
-        combined += codes.astype(np.int64) * radix
-        radix *= size
-    return pd.Series(combined).duplicated(keep="first").to_numpy()
-
-
 def check_unique_keys(frame: pd.DataFrame, source_file: SourceFile) -> None:
     """Raise on the second occurrence of the same geo/year/dims combination."""
     keys = [c for c in frame.columns if c not in ("value", "row", "geo_scheme", "series")]
-    dup = duplicated_keys(frame, keys)
+    dup = frame.duplicated(keys).to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         key = {k: frame[k].iloc[i] for k in keys}
@@ -372,7 +358,7 @@ def parse_ghed_long(path: Path, source_file: SourceFile) -> pd.DataFrame:
     """ONE's GHED output: ``iso3_code,year,value,unit[,source],entity_name``; series = file stem.
 
     Regional rows have no ``iso3_code``; their ``entity_name`` is used as geo so that they are
-    reported as unmapped aggregates (and never collide with each other in the key check).
+    kept as source aggregates (and never collide with each other in the key check).
     """
     data = read_checked_bytes(path, source_file)
     header = _header_fields(data)
@@ -458,8 +444,8 @@ def parse_ddf_concepts(path: Path, source_file: SourceFile) -> pd.DataFrame:
 def parse_owid(path: Path, source_file: SourceFile) -> pd.DataFrame:
     """OWID grapher CSV: ``Entity,Code,Year,<one value column>``; series = file stem.
 
-    Rows with an empty Code are aggregates; their Entity is used as geo (reported as unmapped).
-    ``OWID_*`` codes are kept as they are and are unmapped aggregates too.
+    Rows with an empty Code are aggregates; their Entity is used as geo (kept as a source aggregate).
+    ``OWID_*`` codes are kept as they are and are source aggregates too.
     """
     data = read_checked_bytes(path, source_file)
     header = _header_fields(data)

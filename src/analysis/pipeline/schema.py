@@ -1,41 +1,42 @@
-"""Schemas of the stored tables, and the validation of indicator rows before they are stored.
+"""Pandera schemas of the stored tables, and the validation of indicator rows before they are stored.
 
-The declared schemas (``INDICATORS_SCHEMA``, ``COUNTRIES_SCHEMA``, ``LATEST_SCHEMA``,
-``AGGREGATES_SCHEMA``) describe ``data/processed/*.parquet``. :func:`validate_indicators` checks
-the rows the build is about to store against the same rules plus the catalogue's value bounds and
-the countries table, and turns the first violation into an :class:`~analysis.errors.InputError`
-that names the source file, its line and the rule (the count of further violations is added).
-All checks are vectorised (pandera runs them column-wise), so a million rows take well under a second.
+The schemas are derived from the declarations in :mod:`analysis.config.tables` (:func:`schema_of`);
+nothing about a column is written here. :func:`validate_indicators` checks the rows the build is
+about to store against the indicators schema plus the catalogue's value bounds and the countries
+table, and turns the first violation into an :class:`~analysis.core.errors.InputError` that names
+the source file, its line and the rule (the count of further violations is added). All checks are
+vectorised (pandera runs them column-wise), so a million rows take well under a second.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
+from analysis.config import tables
+from analysis.config.tables import YEAR_MAX, YEAR_MIN
 from analysis.core.errors import InputError, StoreError
 
-YEAR_MIN, YEAR_MAX = 1950, 2100
-ISO3_PATTERN = r"^[A-Z]{3}$"
-KEY = ["iso3", "indicator_id", "year"]
-STRING = pd.StringDtype()
-STORED_COLUMNS = ["iso3", "year", "indicator_id", "value", "unit", "source_id", "vintage", "projection"]
-STRING_COLUMNS = ["iso3", "indicator_id", "unit", "source_id", "vintage"]
+INDICATORS = "indicators"
 
-# Rule names shown in messages ([rule: ...]); also the pandera check names.
+# Rule names shown in messages ([rule: ...]); checks derived from a field are named
+# <field>_range, <field>_finite and <field>_format, so "year_range", "value_finite", "iso3_format".
 RULE_TYPES = "types"
 RULE_NOT_NULL = "not_null"
 RULE_UNIQUE = "unique_key"
+RULE_CURRENT = "one_current_vintage"
 RULE_YEAR = "year_range"
 RULE_FINITE = "value_finite"
 RULE_BOUNDS = "value_in_bounds"
 RULE_ISO3_FORMAT = "iso3_format"
 RULE_ISO3_KNOWN = "iso3_known"
+_DERIVED_SUFFIXES = ("_range", "_finite", "_format")
 
 
 def _finite(series: pd.Series) -> pd.Series:
@@ -45,116 +46,85 @@ def _finite(series: pd.Series) -> pd.Series:
 # Checks are named functions (not pandera built-ins) so that failure cases carry our rule names.
 
 
-def _iso3_format_check() -> pa.Check:
-    return pa.Check(lambda s: s.str.fullmatch(ISO3_PATTERN).fillna(False).astype(bool), name=RULE_ISO3_FORMAT)
+def _range_check(field: tables.Field) -> pa.Check:
+    low = -np.inf if field.minimum is None else field.minimum
+    high = np.inf if field.maximum is None else field.maximum
+    return pa.Check(lambda s: (s >= low) & (s <= high), name=f"{field.name}_range")
 
 
-def _iso3_column(**kw) -> pa.Column:
-    return pa.Column(STRING, _iso3_format_check(), **kw)
+def _pattern_check(field: tables.Field) -> pa.Check:
+    pattern = field.pattern
+    return pa.Check(lambda s: s.str.fullmatch(pattern).fillna(False).astype(bool), name=f"{field.name}_format")
 
 
-def _year_check() -> pa.Check:
-    return pa.Check(lambda s: (s >= YEAR_MIN) & (s <= YEAR_MAX), name=RULE_YEAR)
+def field_checks(field: tables.Field) -> list[pa.Check]:
+    """The column checks a field's declaration asks for."""
+    checks = []
+    if field.minimum is not None or field.maximum is not None:
+        checks.append(_range_check(field))
+    if field.finite:
+        checks.append(pa.Check(_finite, name=f"{field.name}_finite"))
+    if field.pattern is not None:
+        checks.append(_pattern_check(field))
+    return checks
 
 
-# --------------------------------------------------------------------------------------------
-# Declared schemas of the stored tables
+def _column(column: tables.Column) -> pa.Column:
+    return pa.Column(pd.api.types.pandas_dtype(column.dtype), field_checks(column.field),
+                     nullable=column.nullable, name=column.name)
 
-INDICATORS_SCHEMA = pa.DataFrameSchema(
-    {
-        "iso3": _iso3_column(),
-        "year": pa.Column("int16", _year_check()),
-        "indicator_id": pa.Column(STRING),
-        "value": pa.Column("float64", pa.Check(_finite, name=RULE_FINITE)),
-        "unit": pa.Column(STRING),
-        "source_id": pa.Column(STRING),
-        "vintage": pa.Column(STRING),
-        "projection": pa.Column(bool),
-    },
-    unique=KEY,
-    report_duplicates="exclude_first",
-    strict=True,
-    name="indicators",
-)
 
-COUNTRIES_SCHEMA = pa.DataFrameSchema(
-    {
-        "iso3": _iso3_column(unique=True),
-        "name": pa.Column(STRING),
-        "m49": pa.Column("Int64", pa.Check.in_range(1, 999), nullable=True),
-        "wb_region": pa.Column(STRING, nullable=True),
-        "wb_income_group": pa.Column(STRING, nullable=True),
-        "asean_joined": pa.Column(STRING, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$"), nullable=True),
-        "plus_three": pa.Column(bool),
-        "focus": pa.Column(bool),
-    },
-    strict=False,  # further descriptive columns (wb_name, wpp_name, notes) are allowed
-    name="countries",
-)
+def _relation_check(rel: tables.Relation) -> pa.Check:
+    def holds(df: pd.DataFrame) -> pd.Series:
+        left, right = df[rel.left], df[rel.right]
+        if rel.kind == "at_most":
+            return (left.isna() | right.isna() | (left <= right)).fillna(True).astype(bool)
+        is_set = right.fillna(False).astype(bool) if pd.api.types.is_bool_dtype(right.dtype) else right.notna()
+        return (left.isna() | is_set).astype(bool)
 
-LATEST_SCHEMA = pa.DataFrameSchema(
-    {
-        "iso3": _iso3_column(),
-        "indicator_id": pa.Column(STRING),
-        "value": pa.Column("float64", pa.Check(_finite, name=RULE_FINITE), nullable=True),
-        "year": pa.Column("Int16", _year_check(), nullable=True),
-        "ref_year": pa.Column("Int16", _year_check(), nullable=True),
-        "window": pa.Column("int16", pa.Check.ge(1)),
-        "unit": pa.Column(STRING, nullable=True),
-        "source_id": pa.Column(STRING, nullable=True),
-        "vintage": pa.Column(STRING, nullable=True),
-        "projection": pa.Column("boolean", nullable=True),
-    },
-    unique=["iso3", "indicator_id"],
-    strict=False,
-    name="latest",
-)
+    if rel.kind not in ("at_most", "empty_unless"):
+        raise ValueError(f"relation {rel.name}: unknown kind {rel.kind!r}")
+    return pa.Check(holds, name=rel.name)
 
-AGGREGATES_SCHEMA = pa.DataFrameSchema(
-    {
-        "group": pa.Column(STRING),
-        "indicator_id": pa.Column(STRING),
-        "year": pa.Column("int16", _year_check()),
-        "unit": pa.Column(STRING, nullable=True),
-        "median": pa.Column("float64", pa.Check(_finite, name=RULE_FINITE), nullable=True),
-        "n": pa.Column("int64", pa.Check.ge(0)),
-        "N": pa.Column("int64", pa.Check.ge(0)),
-        "coverage": pa.Column(STRING),
-        "coverage_ok": pa.Column(bool),
-        "weighted_mean": pa.Column("float64", pa.Check(_finite, name=RULE_FINITE), nullable=True),
-        "n_weighted": pa.Column("int64", pa.Check.ge(0)),
-        "coverage_weighted": pa.Column(STRING),
-        "coverage_weighted_ok": pa.Column(bool),
-        "composition": pa.Column(STRING),
-        "projection": pa.Column(bool),
-    },
-    checks=[
-        pa.Check(lambda df: (df["n"] <= df["N"]) & (df["n_weighted"] <= df["n"]), name="n_at_most_N"),
-        pa.Check(lambda df: df["median"].isna() | df["coverage_ok"], name="median_only_when_covered"),
-        pa.Check(lambda df: df["weighted_mean"].isna() | df["coverage_weighted_ok"],
-                 name="weighted_mean_only_when_covered"),
-    ],
-    unique=["group", "indicator_id", "year"],
-    strict=False,
-    name="aggregates",
-)
 
-SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "indicators": INDICATORS_SCHEMA,
-    "countries": COUNTRIES_SCHEMA,
-    "latest": LATEST_SCHEMA,
-    "aggregates": AGGREGATES_SCHEMA,
-}
+def _current_check(declared: tables.Table) -> pa.Check:
+    """Among current rows, the key without the vintage is unique: one current vintage per series."""
+    key = list(declared.current_key)
+
+    def one_current(df: pd.DataFrame) -> pd.Series:
+        current = df["current"].to_numpy(dtype=bool)
+        repeated = np.zeros(len(df), dtype=bool)
+        repeated[current] = df.loc[current, key].duplicated(keep="first").to_numpy()
+        return pd.Series(~repeated, index=df.index)
+
+    return pa.Check(one_current, name=RULE_CURRENT)
+
+
+def table_checks(declared: tables.Table) -> list[pa.Check]:
+    checks = [_relation_check(r) for r in declared.relations]
+    if declared.current_key:
+        checks.append(_current_check(declared))
+    return checks
+
+
+@cache
+def schema_of(name: str) -> pa.DataFrameSchema:
+    """The pandera schema of a stored table, from its declaration: dtypes, nullability, value rules,
+    relations between columns, a unique primary key and no undeclared column."""
+    declared = tables.table(name)
+    return pa.DataFrameSchema({c.name: _column(c) for c in declared.columns}, checks=table_checks(declared),
+                              unique=list(declared.primary_key), report_duplicates="exclude_first", strict=True,
+                              name=name)
 
 
 def validate_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Check a derived table (countries, latest, aggregates, indicators) before it is stored.
+    """Check a derived table (countries, latest, aggregates, ...) before it is stored.
 
     These tables are computed by the package itself, so a violation is a bug or a stale store,
     reported as :class:`StoreError` naming the table, the rule and the first failing value.
     """
     try:
-        return SCHEMAS[name].validate(df, lazy=True)
+        return schema_of(name).validate(df, lazy=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
         first = cases.iloc[0]
@@ -197,17 +167,21 @@ def _input_schema(frame: pd.DataFrame, known_iso3: set[str],
         ok = ~np.isfinite(v) | ((v >= low[pos]) & (v <= high[pos]))
         return pd.Series(ok, index=value.index)
 
-    columns = dict(INDICATORS_SCHEMA.columns)
-    columns["year"] = pa.Column("int64", _year_check(), coerce=True)
+    stored = schema_of(INDICATORS)
+    declared = tables.table(INDICATORS)
+    columns = dict(stored.columns)
+    year = tables.FIELDS["year"]
+    columns["year"] = pa.Column("int64", _range_check(year), coerce=True)
     columns["value"] = pa.Column("float64", [pa.Check(_finite, name=RULE_FINITE),
                                              pa.Check(in_bounds, name=RULE_BOUNDS)], coerce=True)
-    columns["iso3"] = pa.Column(STRING, [_iso3_format_check(),
-                                         pa.Check(lambda s: s.isin(known), name=RULE_ISO3_KNOWN)])
-    columns["projection"] = pa.Column(bool, coerce=True)
+    columns["iso3"] = pa.Column(pd.StringDtype(), [*field_checks(tables.FIELDS["iso3"]),
+                                                   pa.Check(lambda s: s.isin(known), name=RULE_ISO3_KNOWN)])
+    for name in ("current", "projection"):
+        columns[name] = pa.Column(bool, coerce=True)
     columns["row"] = pa.Column("int64", coerce=True, required=False)
     columns["file"] = pa.Column(nullable=True, required=False)
-    return pa.DataFrameSchema(columns, unique=KEY, report_duplicates="exclude_first", strict=False,
-                              name="indicators (input)")
+    return pa.DataFrameSchema(columns, checks=table_checks(declared), unique=list(declared.primary_key),
+                              report_duplicates="exclude_first", strict=False, name="indicators (input)")
 
 
 def validate_indicators(df: pd.DataFrame, *, known_iso3: set[str],
@@ -215,42 +189,36 @@ def validate_indicators(df: pd.DataFrame, *, known_iso3: set[str],
                         file_of: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Validate indicator rows before they are stored; return them typed for the store.
 
-    ``df`` has the stored columns (iso3, year, indicator_id, value, unit, source_id, vintage,
-    projection) plus ``row`` (1-based line in the source file) and ``file`` (the source file).
-    ``bounds`` maps indicator_id to (low, high) inclusive; ``known_iso3`` are the economies of the
-    countries table. ``file_of`` optionally maps the values of ``file`` (e.g. registry file ids)
-    to the path shown in messages; without a ``file`` column it maps indicator_id to the file.
+    ``df`` has the required columns of the declared indicators table (iso3, year, indicator_id,
+    value, unit, source_id, vintage, projection; absent columns that may be empty, such as lower,
+    upper, flag, flag_reason, are added empty, and ``current`` is added with its default) plus
+    ``row`` (1-based line in the source file) and ``file`` (the source file). ``bounds`` maps
+    indicator_id to (low, high) inclusive; ``known_iso3`` are the economies of the countries table.
+    ``file_of`` optionally maps the values of ``file`` (e.g. registry file ids) to the path shown in
+    messages; without a ``file`` column it maps indicator_id to the file.
 
     On the first violation raises ``InputError(file, row, problem, rule)``; the message gives the
-    number of further violations per rule. Returns the frame without ``row``/``file``: year int16,
-    value float64, strings as ``string`` dtype, projection bool, index reset.
+    number of further violations per rule. Returns the rows in the declared columns, order and
+    dtypes (without ``row``/``file``), index reset.
     """
-    missing = [c for c in STORED_COLUMNS if c not in df.columns]
+    declared = tables.table(INDICATORS)
+    missing = [c.name for c in tables.required_columns(INDICATORS) if c.name not in df.columns]
     if missing:
         raise InputError(_first_file(df, file_of), f"indicator rows lack column(s) {', '.join(missing)}",
                          rule=RULE_TYPES)
     frame = df.reset_index(drop=True)
-    frame = frame.assign(**{c: frame[c].astype(STRING) for c in STRING_COLUMNS})
+    absent = {c.name: tables.filled(c, frame.index) for c in declared.columns if c.name not in frame.columns}
+    strings = {c.name: frame[c.name].astype(c.dtype)
+               for c in declared.columns if c.field.type == "string" and c.name in frame.columns}
+    frame = frame.assign(**absent, **strings)
     try:
         _input_schema(frame, set(known_iso3), bounds).validate(frame, lazy=True)
     except SchemaErrors as exc:
         raise _to_input_error(frame, exc.failure_cases, bounds, file_of) from None
     except SchemaError as exc:  # non-lazy failures (e.g. a column that cannot be coerced at all)
         raise InputError(_first_file(df, file_of), str(exc).splitlines()[0], rule=RULE_TYPES) from None
-    return _typed(frame)
-
-
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "iso3": frame["iso3"].astype(STRING),
-        "year": frame["year"].astype("int64").astype("int16"),
-        "indicator_id": frame["indicator_id"].astype(STRING),
-        "value": frame["value"].astype("float64"),
-        "unit": frame["unit"].astype(STRING),
-        "source_id": frame["source_id"].astype(STRING),
-        "vintage": frame["vintage"].astype(STRING),
-        "projection": frame["projection"].astype(bool),
-    })
+    # int64 first: a year held as text or object casts to int16 only through a plain integer.
+    return tables.conform(INDICATORS, frame.assign(year=frame["year"].astype("int64")))
 
 
 def _first_file(df: pd.DataFrame, file_of: Mapping[str, str] | None) -> str:
@@ -262,7 +230,7 @@ def _first_file(df: pd.DataFrame, file_of: Mapping[str, str] | None) -> str:
 
 def _rule_of(check: str, column: str | None) -> str:
     """The rule name for a pandera failure: our own check names, else a category."""
-    if check in {RULE_YEAR, RULE_FINITE, RULE_BOUNDS, RULE_ISO3_FORMAT, RULE_ISO3_KNOWN}:
+    if check in {RULE_BOUNDS, RULE_ISO3_KNOWN, RULE_CURRENT, *_relations()} or check.endswith(_DERIVED_SUFFIXES):
         return check
     if "uniqueness" in check or check.startswith("unique") or "duplicates" in check:
         return RULE_UNIQUE
@@ -315,30 +283,75 @@ def _where(frame: pd.DataFrame, pos: int) -> str:
     return f"indicator {r['indicator_id']}, country {r['iso3']}, year {r['year']}"
 
 
+# One message per rule: (frame, pos, failure case, bounds, file_of) -> the problem text.
+
+
+def _bounds_problem(frame, pos, case, bounds, file_of) -> str:
+    value = float(frame["value"].iloc[pos])
+    low, high = bounds[str(frame["indicator_id"].iloc[pos])]
+    side = f"above {high:g}" if value > high else f"below {low:g}"
+    return f"value {value:g} {side} for {_where(frame, pos)}"
+
+
+def _finite_problem(frame, pos, case, bounds, file_of) -> str:
+    value = pd.to_numeric(pd.Series([frame["value"].iloc[pos]]), errors="coerce").iloc[0]
+    shown = "is missing" if pd.isna(value) else f"{float(value)} is not a finite number"
+    return f"value {shown} for {_where(frame, pos)}"
+
+
+def _year_problem(frame, pos, case, bounds, file_of) -> str:
+    r = frame.iloc[pos]
+    return f"year {r['year']} outside {YEAR_MIN}..{YEAR_MAX} for indicator {r['indicator_id']}, country {r['iso3']}"
+
+
+def _iso3_format_problem(frame, pos, case, bounds, file_of) -> str:
+    r = frame.iloc[pos]
+    return f"iso3 {r['iso3']!r} is not three upper-case letters (indicator {r['indicator_id']}, year {r['year']})"
+
+
+def _iso3_known_problem(frame, pos, case, bounds, file_of) -> str:
+    r = frame.iloc[pos]
+    return (f"iso3 {r['iso3']} is not an economy of the countries table "
+            f"(indicator {r['indicator_id']}, year {r['year']})")
+
+
+def _unique_problem(frame, pos, case, bounds, file_of) -> str:
+    key = tables.table(INDICATORS).primary_key
+    return (f"duplicate key ({', '.join(key)}) for {_where(frame, pos)}, vintage {frame['vintage'].iloc[pos]}"
+            f"{_earlier(frame, pos, key, file_of)}")
+
+
+def _current_problem(frame, pos, case, bounds, file_of) -> str:
+    key = tables.table(INDICATORS).current_key
+    return (f"more than one current vintage for {_where(frame, pos)} (this one: {frame['vintage'].iloc[pos]})"
+            f"{_earlier(frame, pos, key, file_of, among=frame['current'].to_numpy(dtype=bool))}")
+
+
+def _relations() -> dict[str, tables.Relation]:
+    return {r.name: r for r in tables.table(INDICATORS).relations}
+
+
+def _relation_problem(frame, pos, rel: tables.Relation) -> str:
+    left, right = frame[rel.left].iloc[pos], frame[rel.right].iloc[pos]
+    rule = f"{rel.left} <= {rel.right}" if rel.kind == "at_most" else f"{rel.left} only when {rel.right} is set"
+    return f"{rel.left} {left!r} and {rel.right} {right!r} break the rule {rule} for {_where(frame, pos)}"
+
+
+def _not_null_problem(frame, pos, case, bounds, file_of) -> str:
+    return f"column {case['column']} is empty (missing value) in an indicator row"
+
+
+_PROBLEMS = {RULE_BOUNDS: _bounds_problem, RULE_FINITE: _finite_problem, RULE_YEAR: _year_problem,
+             RULE_ISO3_FORMAT: _iso3_format_problem, RULE_ISO3_KNOWN: _iso3_known_problem,
+             RULE_UNIQUE: _unique_problem, RULE_CURRENT: _current_problem, RULE_NOT_NULL: _not_null_problem}
+
+
 def _problem(frame: pd.DataFrame, pos: int, rule: str, case: pd.Series,
              bounds: Mapping[str, tuple[float, float]], file_of: Mapping[str, str] | None) -> str:
-    r = frame.iloc[pos]
-    if rule == RULE_BOUNDS:
-        value = float(r["value"])
-        low, high = bounds[str(r["indicator_id"])]
-        side = f"above {high:g}" if value > high else f"below {low:g}"
-        return f"value {value:g} {side} for {_where(frame, pos)}"
-    if rule == RULE_FINITE:
-        value = pd.to_numeric(pd.Series([r["value"]]), errors="coerce").iloc[0]
-        shown = "is missing" if pd.isna(value) else f"{float(value)} is not a finite number"
-        return f"value {shown} for {_where(frame, pos)}"
-    if rule == RULE_YEAR:
-        return (f"year {r['year']} outside {YEAR_MIN}..{YEAR_MAX} for indicator {r['indicator_id']}, "
-                f"country {r['iso3']}")
-    if rule == RULE_ISO3_FORMAT:
-        return f"iso3 {r['iso3']!r} is not three upper-case letters (indicator {r['indicator_id']}, year {r['year']})"
-    if rule == RULE_ISO3_KNOWN:
-        return (f"iso3 {r['iso3']} is not an economy of the countries table "
-                f"(indicator {r['indicator_id']}, year {r['year']})")
-    if rule == RULE_UNIQUE:
-        return f"duplicate key (iso3, indicator_id, year) for {_where(frame, pos)}{_earlier(frame, pos, file_of)}"
-    if rule == RULE_NOT_NULL:
-        return f"column {case['column']} is empty (missing value) in an indicator row"
+    if rule in _PROBLEMS:
+        return _PROBLEMS[rule](frame, pos, case, bounds, file_of)
+    if rule in _relations():
+        return _relation_problem(frame, pos, _relations()[rule])
     check = str(case["check"])
     if check.startswith("coerce_dtype"):
         wanted = check[len("coerce_dtype("):-1].strip("'")
@@ -346,12 +359,19 @@ def _problem(frame: pd.DataFrame, pos: int, rule: str, case: pd.Series,
     return f"column {case['column']}: {case['failure_case']!r} fails {check}"
 
 
-def _earlier(frame: pd.DataFrame, pos: int, file_of: Mapping[str, str] | None) -> str:
-    """Where the first occurrence of a duplicated key is (only evaluated on the error path)."""
-    key = frame.loc[frame.index[pos], KEY]
-    same = (frame["iso3"] == key["iso3"]) & (frame["indicator_id"] == key["indicator_id"]) & (
-        pd.to_numeric(frame["year"], errors="coerce") == pd.to_numeric(pd.Series([key["year"]])).iloc[0])
-    first = int(np.flatnonzero(same.to_numpy(dtype=bool))[0])
+def _earlier(frame: pd.DataFrame, pos: int, key: tuple[str, ...], file_of: Mapping[str, str] | None,
+             among: np.ndarray | None = None) -> str:
+    """Where the first row with the key of row ``pos`` is (among the rows ``among`` marks; only
+    evaluated on the error path). The year is compared as a number: the input may hold it as text."""
+    same = np.ones(len(frame), dtype=bool) if among is None else among.copy()
+    for column in key:
+        if column == "year":
+            years = pd.to_numeric(frame["year"], errors="coerce")
+            wanted = pd.to_numeric(pd.Series([frame["year"].iloc[pos]]), errors="coerce").iloc[0]
+            same &= (years == wanted).fillna(False).to_numpy(dtype=bool)
+        else:
+            same &= (frame[column] == frame[column].iloc[pos]).fillna(False).to_numpy(dtype=bool)
+    first = int(np.flatnonzero(same)[0])
     if first == pos:
         return ""
     row = _row_at(frame, first)

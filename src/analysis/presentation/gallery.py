@@ -1,59 +1,102 @@
 """The static gallery ``reports/index.html``: every exported chart, linking its PNG, SVG, PDF, CSV and JSON.
 
-Kept apart from ``analysis.report`` so that listing the charts does not import matplotlib.
+The page is rendered from ``templates/gallery.html`` (Jinja2, autoescaped: titles and footers are
+text, never markup). Kept apart from :mod:`analysis.presentation.report` so that listing the charts
+does not import matplotlib.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import string
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+import jinja2
 
 from analysis.core import atomic
 
 PACK_TITLE = "Caring societies in ASEAN and Plus Three: chart pack"
 PACK_SUBDIR = "pack"
+TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE = "gallery.html"
+LINKED_FORMATS = ("png", "svg", "pdf", "csv", "json")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One chart of the gallery; ``href`` is its path relative to reports/ without the extension."""
+
+    href: str
+    title: str
+    sources: tuple[str, ...]
+    made_by: str
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    cards: tuple[Card, ...]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def _read_meta(meta_path: Path) -> dict:
+    """A chart's JSON metadata; an unreadable file still lists the chart, by its file name."""
+    try:
+        return json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+
+
+def _card(meta_path: Path, reports: Path) -> Card:
+    meta = _read_meta(meta_path)
+    rel = meta_path.relative_to(reports).with_suffix("")
+    return Card(href=rel.as_posix(), title=meta.get("title", rel.name),
+                sources=tuple(line for line in meta.get("footer", []) if line.startswith("Source")),
+                made_by=meta.get("made_by", ""),
+                formats=tuple(ext for ext in LINKED_FORMATS if meta_path.with_suffix(f".{ext}").exists()))
+
+
+def _heading(folder: str) -> str:
+    if folder == PACK_SUBDIR:
+        return "Headline charts (chart pack)"
+    return folder if folder != "." else "Other charts"
+
+
+def collect_sections(reports: Path) -> list[Section]:
+    """Every chart under reports/figures/ with a PNG and a JSON, one section per folder (the pack first)."""
+    figures = reports / "figures"
+    by_folder: dict[str, list[Card]] = {}
+    for meta_path in sorted(figures.rglob("*.json")) if figures.exists() else []:
+        if meta_path.with_suffix(".png").exists():
+            folder = meta_path.parent.relative_to(figures).as_posix()
+            by_folder.setdefault(folder, []).append(_card(meta_path, reports))
+    order = sorted(by_folder, key=lambda f: (f != PACK_SUBDIR, f))
+    return [Section(heading=_heading(folder), cards=tuple(by_folder[folder])) for folder in order]
+
+
+def render_gallery(reports: Path) -> tuple[str, int]:
+    """The gallery page's HTML and the number of charts it lists."""
+    sections = collect_sections(reports)
+    profiles = sorted((reports / "profiles").glob("*.pdf")) if (reports / "profiles").exists() else []
+    n_charts = sum(len(s.cards) for s in sections)
+    page = _environment().get_template(TEMPLATE).render(
+        title=PACK_TITLE.replace(": chart pack", ""), n_charts=n_charts, sections=sections,
+        has_pack=(reports / "chart-pack.pdf").exists(), profiles=[{"file": p.name, "label": p.stem} for p in profiles])
+    return page, n_charts
 
 
 def write_gallery(reports: Path) -> tuple[Path, int]:
     """``reports/index.html``: every chart under reports/figures/ (any subfolder), with its files."""
-    figures = reports / "figures"
-    cards_by_folder: dict[str, list[str]] = {}
-    n = 0
-    for meta_path in sorted(figures.rglob("*.json")) if figures.exists() else []:
-        png = meta_path.with_suffix(".png")
-        if not png.exists():
-            continue
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            meta = {}
-        rel = meta_path.relative_to(reports).with_suffix("")
-        folder = meta_path.parent.relative_to(figures).as_posix()
-        links = " · ".join(f'<a href="{html.escape(rel.as_posix())}.{ext}">{ext.upper()}</a>'
-                           for ext in ("png", "svg", "pdf", "csv", "json") if meta_path.with_suffix(f".{ext}").exists())
-        sources = "<br>".join(html.escape(line) for line in meta.get("footer", []) if line.startswith("Source"))
-        cards_by_folder.setdefault(folder, []).append(
-            f'<figure><a href="{html.escape(rel.as_posix())}.png"><img loading="lazy" src="{html.escape(rel.as_posix())}.png" '
-            f'alt="{html.escape(meta.get("title", rel.name))}"></a><figcaption><strong>'
-            f'{html.escape(meta.get("title", rel.name))}</strong><br><span class="src">{sources}</span>'
-            f'<br><span class="made">{html.escape(meta.get("made_by", ""))}</span><br>{links}</figcaption></figure>')
-        n += 1
-    sections = []
-    for folder in sorted(cards_by_folder, key=lambda f: (f != PACK_SUBDIR, f)):
-        heading = "Headline charts (chart pack)" if folder == PACK_SUBDIR else (folder if folder != "." else "Other charts")
-        sections.append(f'<section><h2>{html.escape(heading)}</h2><div class="grid">'
-                        + "\n".join(cards_by_folder[folder]) + "</div></section>")
-    profiles = sorted((reports / "profiles").glob("*.pdf")) if (reports / "profiles").exists() else []
-    prof_links = " · ".join(f'<a href="profiles/{p.name}">{p.stem}</a>' for p in profiles)
-    template = string.Template((Path(__file__).parent / "templates" / "gallery.html").read_text(encoding="utf-8"))
-    page = template.substitute(
-        title=html.escape(PACK_TITLE.replace(": chart pack", "")), n_charts=str(n),
-        pack_link='<a href="chart-pack.pdf">chart pack (PDF)</a>' if (reports / "chart-pack.pdf").exists() else "",
-        profiles=prof_links or "none yet", sections="\n".join(sections) or "<p>No charts exported yet.</p>")
+    page, n_charts = render_gallery(reports)
     target = reports / "index.html"
     # Unchanged content is not rewritten: a re-run with nothing new leaves the file as it was.
     if not (target.exists() and target.read_text(encoding="utf-8") == page):
         atomic.write_text(target, page)
-    return target, n
+    return target, n_charts

@@ -56,10 +56,7 @@ def compute_aggregates(df: pd.DataFrame, countries: pd.DataFrame, *, min_coverag
         iso = group_members(group, on=on, countries=countries)
         parts.append(_aggregate_group(data, universe, weights, group, iso, min_coverage))
     out = pd.concat(parts, ignore_index=True) if parts else _empty_aggregates()
-    if units is not None:
-        out = out.merge(units, on="indicator_id", how="left")
-    else:
-        out = out.assign(unit=pd.NA)
+    out = out.merge(units, on="indicator_id", how="left") if units is not None else out.assign(unit=pd.NA)
     cols = ["group", "indicator_id", "year", "unit", "median", "n", "N", "coverage", "coverage_ok",
             "weighted_mean", "n_weighted", "coverage_weighted", "coverage_weighted_ok", "composition", "projection"]
     out = out.loc[:, cols].astype({"group": "string", "indicator_id": "string", "unit": "string",

@@ -35,11 +35,12 @@ def change_since_meeting(df: pd.DataFrame, meeting_year: int,
     ``df`` is a long frame with ``by``, ``indicator_id``, ``year``, ``value`` (projection rows, if a
     ``projection`` column is present, are dropped: a projection is not an observed change).
     The baseline is the value in ``meeting_year`` or, failing that, the nearest year within
-    ``tolerance`` (:func:`analysis.rules.latest.nearest_year`; ties: the earlier year); ``baseline_flag`` says ``exact``, ``nearest (+/-n)`` or
-    ``none within +/-tolerance``. The latest value is the newest year after the baseline year and, when
-    ``latest_window = (first, last)`` is given, inside that window. ``better`` maps indicator id to
-    ``higher`` / ``lower``; ``direction`` is then ``better`` / ``worse`` / ``unchanged``
-    (``no judgement`` when the catalogue gives no direction, ``no comparison`` when a value is missing).
+    ``tolerance`` (:func:`analysis.rules.latest.nearest_year`; ties: the earlier year);
+    ``baseline_flag`` says ``exact``, ``nearest (+/-n)`` or ``none within +/-tolerance``. The latest
+    value is the newest year after the baseline year and, when ``latest_window = (first, last)`` is
+    given, inside that window. ``better`` maps indicator id to ``higher`` / ``lower``; ``direction``
+    is then ``better`` / ``worse`` / ``unchanged`` (``no judgement`` when the catalogue gives no
+    direction, ``no comparison`` when a value is missing).
 
     Co-movement, not effect: the table shows how indicators moved after a meeting on a related
     theme. It does not say the meeting caused the movement.

@@ -323,7 +323,7 @@ def ageing_paths(series: pd.DataFrame, threshold: float = THRESHOLDS[0],
     reach it, or were above it when the series starts, get NaN (their paths cannot be aligned).
     """
     parts = []
-    for iso3, frame in series.groupby("iso3", sort=True):
+    for _, frame in series.groupby("iso3", sort=True):
         crossing = threshold_crossings(frame, [threshold]).iloc[0]
         parts.append(frame.assign(years_since=frame["year"] - crossing["year"]))
     if not parts:

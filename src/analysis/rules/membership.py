@@ -105,6 +105,10 @@ def _wb_group(key: str, table: pd.DataFrame) -> list[str]:
     column = {"region": "wb_region", "income": "wb_income_group"}.get(kind.strip().lower())
     if column is None:
         raise ValueError(f"unknown group kind {kind!r}: use region:<World Bank region> or income:<income group>")
+    if column not in table.columns:
+        # The members reference table has no World Bank columns: say so instead of a bare KeyError.
+        raise ValueError(f"group {key!r} needs the store's countries table (column {column}); "
+                         "the table given has none")
     values = set(table[column].dropna().astype(str))
     if value not in values:
         raise ValueError(f"no {column} {value!r}; known: {', '.join(sorted(values))}")

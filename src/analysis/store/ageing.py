@@ -16,9 +16,12 @@ from analysis.rules.crossings import (
     SHARE_65_PROJECTION,
     THRESHOLDS,
     combine_estimates_and_projections,
+    format_speed_table,
     speed_table_from_series,
 )
 from analysis.store import api
+
+__all__ = ["REFERENCE_COUNTRY", "THRESHOLDS", "ageing_speed_table", "format_speed_table", "load_share_65"]
 
 
 def load_share_65(countries: Iterable[str] | None = None,

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.config import tables
 from analysis.config.catalogue import Catalogue, load_catalogue
 from analysis.config.references import load_instruments, load_meetings
 from analysis.config.registry import Registry, load_registry
@@ -149,19 +150,21 @@ def _with_names(frame: pd.DataFrame, processed_dir) -> pd.DataFrame:
 
 
 def load(indicators: str | Iterable[str] | None = None, countries: Countries = None, years: Years = None, *,
-         include_projections: bool = True, names: bool = True,
+         include_projections: bool = True, names: bool = True, vintage: str | None = None,
          processed_dir: Path | str | None = None) -> pd.DataFrame:
     """Indicator values in long form.
 
     Columns: iso3, name (unless ``names=False``), year, indicator_id, value, unit, source_id,
     vintage, projection. Only observed values are rows; use :func:`panel` or :func:`latest` to
-    see gaps. ``include_projections=False`` drops WPP projection rows.
+    see gaps. ``include_projections=False`` drops WPP projection rows. ``vintage="all"`` returns
+    every stored vintage of a series instead of the current one.
 
     >>> load(["pop_65plus_share"], countries="FOCUS", years=(2000, 2020))  # doctest: +SKIP
     """
     ind = _check_indicators(indicators, processed_dir)
     iso = resolve_countries(countries, processed_dir=processed_dir)
-    frame = store.read_indicators(ind, iso, years, processed_dir=processed_dir)
+    frame = store.read_indicators(ind, iso, years, processed_dir=processed_dir, vintage=vintage,
+                                  columns=tables.table("indicators").names(detail=False))
     if not include_projections:
         frame = frame.loc[~frame["projection"].to_numpy(dtype=bool)].reset_index(drop=True)
     return _with_names(frame, processed_dir) if names else frame
@@ -267,9 +270,24 @@ def aggregate_members(df: pd.DataFrame, members: Sequence[str], *, label: str = 
 # Reference tables
 
 
+_CATALOGUE_CACHE: dict[tuple, Catalogue] = {}
+
+
+def _catalogue() -> Catalogue:
+    """The catalogue, parsed once per version of its files: ``window_of`` and friends run in loops
+    (``latest`` asks once per indicator), and parsing and validating the file each time cost seconds."""
+    files = (paths.catalogue_file().resolve(), paths.sources_file().resolve())
+    key = tuple((str(p), *((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else (0, 0))) for p in files)
+    if key not in _CATALOGUE_CACHE:
+        loaded = load_catalogue()
+        _CATALOGUE_CACHE.clear()
+        _CATALOGUE_CACHE[key] = loaded
+    return _CATALOGUE_CACHE[key]
+
+
 def catalogue_model() -> Catalogue:
     """The typed catalogue (``data/indicators.toml``), for code that needs more than the table."""
-    return load_catalogue()
+    return _catalogue()
 
 
 _REGISTRY_CACHE: dict[tuple[str, int], Registry] = {}
@@ -288,45 +306,45 @@ def registry() -> Registry:
 
 def catalogue() -> pd.DataFrame:
     """The indicator catalogue (``data/indicators.toml``): id, title, unit, group, domain, source, ..."""
-    return load_catalogue().to_frame()
+    return _catalogue().to_frame()
 
 
 def catalogue_gaps() -> pd.DataFrame:
     """The recorded gaps: population group x domain cells no pinned source can fill, and why."""
-    gaps = load_catalogue().gaps
+    gaps = _catalogue().gaps
     return pd.DataFrame({"group": [g.group for g in gaps], "domain": [g.domain for g in gaps],
                          "reason": [g.reason for g in gaps]}).astype("string")
 
 
 def headline_indicators() -> list[str]:
     """The headline indicators (catalogue ``headline = true``), in catalogue order."""
-    return [ind.id for ind in load_catalogue() if ind.headline]
+    return [ind.id for ind in _catalogue() if ind.headline]
 
 
 def profile_indicators() -> list[str]:
     """The indicators of a country profile (catalogue ``profile = true``), in catalogue order."""
-    return [ind.id for ind in load_catalogue() if ind.profile]
+    return [ind.id for ind in _catalogue() if ind.profile]
 
 
 def window_of(indicator_id: str) -> int:
     """The latest-value window of an indicator (catalogue ``window``, else the project default)."""
-    return load_catalogue()[indicator_id].window or settings.DEFAULT_WINDOW
+    return _catalogue()[indicator_id].window or settings.DEFAULT_WINDOW
 
 
 def tolerance_of(indicator_id: str) -> int:
     """How far from a wanted year a value may sit (catalogue ``tolerance``, else the default)."""
-    tol = load_catalogue()[indicator_id].tolerance
+    tol = _catalogue()[indicator_id].tolerance
     return settings.DEFAULT_TOLERANCE if tol is None else tol
 
 
 def direction_of(indicator_id: str) -> str:
     """``higher``, ``lower`` or ``neutral``: which way is better, from the catalogue."""
-    return load_catalogue()[indicator_id].better
+    return _catalogue()[indicator_id].better
 
 
 def min_difference_of(indicator_id: str) -> float:
     """The smallest difference worth a band colour, in the indicator's unit (catalogue)."""
-    return load_catalogue()[indicator_id].min_difference
+    return _catalogue()[indicator_id].min_difference
 
 
 def sources() -> pd.DataFrame:

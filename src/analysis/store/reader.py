@@ -1,19 +1,23 @@
-"""Reading the store (``data/processed/``) and describing it (``python -m analysis info``).
+"""Reading the store (``data/processed/``) in the layout :mod:`analysis.config.tables` declares.
 
-``indicators.parquet`` is sorted by indicator and the build starts a row group at each indicator,
-so a request reads only the row groups whose indicator_id statistics can match; the country and
-year filters then run in memory (pyarrow compute) on those. The opened file (its footer and
-row-group statistics) and the small tables are cached per process, keyed by the file's
-modification time and size: a rebuild is picked up at the next call, without a restart.
+A read of indicator rows is a plain ``pyarrow.parquet.read_table`` with filters: arrow skips the row
+groups whose statistics cannot match (the build starts a row group at each indicator) and filters
+the rest; at this size that costs a few milliseconds more than hand-made pruning over a cached open
+file, well within the panel target (benchmarks/README.md). The small tables and the set of
+indicator ids, which the API asks for on every call, are cached per file version (path, mtime,
+size), so a rebuilt store is seen at the next call. The declared dtypes are restored on reading
+(strings as ``string`` with <NA>, nullable integers where a column may be empty); a file that lacks
+a declared column (an older layout) is a StoreError asking for a rebuild.
+
+Tables with vintages (``indicators``, ``source_aggregates``) return their current rows unless asked
+for ``vintage="all"``.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
-import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -22,35 +26,20 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from analysis.config import tables
 from analysis.core import paths
 from analysis.core.errors import StoreError
 
 INDICATORS = "indicators"
-TABLES = ("countries", "latest", "aggregates", "age_structure")
+SOURCE_AGGREGATES = "source_aggregates"
+#: the tables read whole by :func:`read_table`
+TABLES = tuple(name for name in tables.TABLES if name not in (INDICATORS, SOURCE_AGGREGATES))
 MANIFEST = "manifest.json"
 HINT = "run `python -m analysis build` (or `make all`)"
+#: ``vintage`` argument for every vintage; None means the current one
+ALL_VINTAGES = "all"
 
-# The pandas dtypes of the stored tables (the same as analysis.schema declares). The build writes
-# parquet without pandas metadata, so these are restored on reading: strings as ``string``
-# (<NA> for missing), nullable integers where the schema allows gaps.
-_STRINGS = {"iso3", "indicator_id", "unit", "source_id", "vintage", "name", "wb_region", "wb_income_group",
-            "asean_joined", "wb_name", "wpp_name", "wb_metadata_note", "group", "coverage", "coverage_weighted",
-            "composition", "stat"}
-DTYPES: dict[str, dict[str, str]] = {
-    "indicators": {"year": "int16", "value": "float64", "projection": "bool"},
-    "countries": {"m49": "Int64", "plus_three": "bool", "focus": "bool", "in_wb": "bool", "in_wpp": "bool"},
-    "latest": {"year": "Int16", "ref_year": "Int16", "window": "int16", "value": "float64", "projection": "boolean"},
-    "aggregates": {"year": "int16", "median": "float64", "weighted_mean": "float64", "n": "int64", "N": "int64",
-                   "n_weighted": "int64", "coverage_ok": "bool", "coverage_weighted_ok": "bool", "projection": "bool"},
-}
-_NULLABLE = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype(), pa.string_view(): pd.StringDtype(),
-             pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-             pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-
-_lock = threading.Lock()
-_open_files: dict[Path, tuple[tuple[int, int], _OpenFile]] = {}
-_tables: dict[Path, tuple[tuple[int, int], pd.DataFrame]] = {}
-_ids: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
+_STRINGS = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype(), pa.string_view(): pd.StringDtype()}
 
 
 def store_dir(processed_dir: Path | str | None = None) -> Path:
@@ -61,74 +50,6 @@ def table_path(name: str, processed_dir: Path | str | None = None) -> Path:
     return store_dir(processed_dir) / f"{name}.parquet"
 
 
-def _signature(path: Path) -> tuple[int, int]:
-    """(mtime_ns, size) of a store file; StoreError when it is missing."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise StoreError(f"{paths.relative_to_root(path)} not found: the store has not been built; {HINT}") from None
-    return st.st_mtime_ns, st.st_size
-
-
-@dataclass(frozen=True)
-class _OpenFile:
-    """An opened parquet file with what filtering needs from its footer, read once."""
-
-    file: pq.ParquetFile
-    names: tuple[str, ...]
-    id_ranges: tuple[tuple[str, str] | None, ...]  # per row group: (min, max) indicator_id, if known
-
-
-def _open(path: Path) -> _OpenFile:
-    """The opened file, cached per process and keyed by (mtime, size): a rebuild is noticed."""
-    sig = _signature(path)
-    with _lock:
-        hit = _open_files.get(path)
-        if hit is not None and hit[0] == sig:
-            return hit[1]
-    try:
-        pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise StoreError(f"{paths.relative_to_root(path)} cannot be read ({exc}); {HINT}") from None
-    names = tuple(pf.schema_arrow.names)
-    ranges: list[tuple[str, str] | None] = []
-    if "indicator_id" in names:
-        col = names.index("indicator_id")
-        for i in range(pf.metadata.num_row_groups):
-            stats = pf.metadata.row_group(i).column(col).statistics
-            ok = stats is not None and stats.has_min_max
-            ranges.append((str(stats.min), str(stats.max)) if ok else None)
-    opened = _OpenFile(pf, names, tuple(ranges))
-    with _lock:
-        _open_files[path] = (sig, opened)
-    return opened
-
-
-def _row_groups(opened: _OpenFile, indicators: list[str] | None) -> list[int]:
-    """Row groups that may hold one of ``indicators`` (by their min/max statistics)."""
-    n = opened.file.metadata.num_row_groups
-    if indicators is None or not opened.id_ranges:
-        return list(range(n))
-    wanted = sorted(indicators)
-    keep = []
-    for i, rng in enumerate(opened.id_ranges):
-        if rng is None:
-            keep.append(i)
-            continue
-        lo = bisect.bisect_left(wanted, rng[0])
-        if lo < len(wanted) and wanted[lo] <= rng[1]:
-            keep.append(i)
-    return keep
-
-
-def clear_cache() -> None:
-    """Forget opened datasets and cached tables (tests; normally the mtime/size key is enough)."""
-    with _lock:
-        _open_files.clear()
-        _tables.clear()
-        _ids.clear()
-
-
 def as_list(values: str | Iterable[str] | None) -> list[str] | None:
     """None stays None; one id becomes a one-item list; any other iterable becomes a list of str."""
     if values is None:
@@ -136,6 +57,10 @@ def as_list(values: str | Iterable[str] | None) -> list[str] | None:
     if isinstance(values, str):
         return [values]
     return [str(v) for v in values]
+
+
+# --------------------------------------------------------------------------------------------
+# Filters
 
 
 def _year_filter(years) -> ds.Expression | None:
@@ -156,90 +81,138 @@ def _year_filter(years) -> ds.Expression | None:
     return field.isin([int(y) for y in years])
 
 
-def _filter(indicators, countries, years) -> ds.Expression | None:
-    parts = []
-    ind = as_list(indicators)
-    if ind is not None:
-        parts.append(pc.field("indicator_id").isin(ind))
-    iso = as_list(countries)
-    if iso is not None:
-        parts.append(pc.field("iso3").isin(iso))
-    yf = _year_filter(years)
-    if yf is not None:
-        parts.append(yf)
-    if not parts:
+def _vintage_filter(vintage: str | None) -> ds.Expression | None:
+    if vintage is None:
+        return pc.field("current")
+    if vintage == ALL_VINTAGES:
         return None
-    expr = parts[0]
-    for p in parts[1:]:
-        expr = expr & p
+    raise ValueError(f"vintage must be None (the current vintage) or {ALL_VINTAGES!r}, got {vintage!r}")
+
+
+def _isin(column: str, values: str | Iterable[str] | None) -> ds.Expression | None:
+    items = as_list(values)
+    return None if items is None else pc.field(column).isin(items)
+
+
+def _all_of(*parts: ds.Expression | None) -> ds.Expression | None:
+    expr = None
+    for part in parts:
+        if part is not None:
+            expr = part if expr is None else expr & part
     return expr
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _read(name: str, processed_dir: Path | str | None, columns: list[str], expr: ds.Expression | None) -> pd.DataFrame:
+    """Rows of a stored table matching ``expr``, in the declared dtypes; StoreError if missing or stale."""
+    path = table_path(name, processed_dir)
+    if not path.is_file():
+        raise StoreError(f"{paths.relative_to_root(path)} not found: the store has not been built; {HINT}")
+    try:
+        table = pq.read_table(path, columns=columns, filters=expr)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(name, path, exc) from None
+    frame = table.replace_schema_metadata(None).to_pandas(types_mapper=_STRINGS.get)
+    declared = tables.table(name).dtypes()
+    changes = {c: declared[c] for c in frame.columns if str(frame[c].dtype) != declared[c]}
+    return frame.astype(changes) if changes else frame
+
+
+def _unreadable(name: str, path: Path, exc: Exception) -> StoreError:
+    """Why a file cannot be read: an older layout (declared columns missing) or damage."""
+    shown = paths.relative_to_root(path)
+    try:
+        present = set(pq.read_schema(path).names)
+    except (pa.ArrowInvalid, OSError):
+        return StoreError(f"{shown} cannot be read ({exc}); {HINT}")
+    missing = [c for c in tables.table(name).names() if c not in present]
+    if missing:
+        return StoreError(f"{shown} lacks the declared column(s) {', '.join(missing)} (built by an older "
+                          f"version of the package?); {HINT}")
+    return StoreError(f"{shown} cannot be read ({exc}); {HINT}")
+
+
+def _columns(name: str, columns: Sequence[str] | None) -> list[str]:
+    declared = tables.table(name).names()
+    if columns is None:
+        return declared
+    unknown = [c for c in columns if c not in declared]
+    if unknown:
+        raise KeyError(f"{name}.parquet has no column(s) {unknown}; it has {declared}")
+    return list(columns)
 
 
 def read_indicators(indicators: str | Iterable[str] | None = None, countries: str | Iterable[str] | None = None,
                     years=None, processed_dir: Path | str | None = None,
-                    columns: Sequence[str] | None = None) -> pd.DataFrame:
+                    columns: Sequence[str] | None = None, vintage: str | None = None) -> pd.DataFrame:
     """Rows of ``indicators.parquet`` matching the filters (None means all).
 
     ``countries`` are ISO3 codes (resolve group names with :func:`analysis.store.api.members` first);
-    ``years`` is an int, a (start, end) tuple (inclusive) or a list. Rows come back in store order
-    (indicator_id, iso3, year) with the store's dtypes (strings as ``string``, year int16).
+    ``years`` is an int, a (start, end) tuple (inclusive) or a list; ``vintage`` None gives the
+    current vintage of each series, ``"all"`` every vintage. Rows come back in store order
+    (indicator_id, iso3, year, vintage) with the declared columns and dtypes (or ``columns``).
     """
-    opened = _open(table_path(INDICATORS, processed_dir))
-    cols = list(columns) if columns is not None else list(opened.names)
-    unknown = [c for c in cols if c not in opened.names]
-    if unknown:
-        raise KeyError(f"indicators.parquet has no column(s) {unknown}; it has {list(opened.names)}")
-    ind = as_list(indicators)
-    expr = _filter(ind, countries, years)
-    # Filter columns are read too, then dropped: the filter runs in memory on the chosen row groups.
-    needed = cols + [c for c in ("indicator_id", "iso3", "year") if c not in cols and expr is not None]
-    table = opened.file.read_row_groups(_row_groups(opened, ind), columns=needed)
-    if expr is not None:
-        table = table.filter(expr).select(cols)
-    return _to_pandas(table, INDICATORS)
+    expr = _all_of(_isin("indicator_id", indicators), _isin("iso3", countries), _year_filter(years),
+                   _vintage_filter(vintage))
+    return _read(INDICATORS, processed_dir, _columns(INDICATORS, columns), expr)
 
 
-def _to_pandas(table: pa.Table, name: str) -> pd.DataFrame:
-    """Arrow -> pandas with the store's dtypes, whether or not the file carries pandas metadata."""
-    frame = table.replace_schema_metadata(None).to_pandas(types_mapper=_NULLABLE.get)
-    declared = {c: "string" for c in frame.columns if c in _STRINGS}
-    declared.update({c: t for c, t in DTYPES.get(name, {}).items() if c in frame.columns})
-    changes = {c: t for c, t in declared.items() if str(frame[c].dtype) != t}
-    return frame.astype(changes) if changes else frame
+def read_source_aggregates(indicators: str | Iterable[str] | None = None, processed_dir: Path | str | None = None,
+                           vintage: str | None = None) -> pd.DataFrame:
+    """Aggregates published by the sources themselves (``source_aggregates.parquet``), per indicator."""
+    expr = _all_of(_isin("indicator_id", indicators), _vintage_filter(vintage))
+    return _read(SOURCE_AGGREGATES, processed_dir, _columns(SOURCE_AGGREGATES, None), expr)
 
 
-def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
-    """The indicator ids present in the store (read once per build of the file)."""
-    path = table_path(INDICATORS, processed_dir)
-    opened = _open(path)
-    sig = _signature(path)
-    with _lock:
-        hit = _ids.get(path)
-    if hit is not None and hit[0] == sig:
-        return hit[1]
-    column = opened.file.read(columns=["indicator_id"]).column("indicator_id")
-    ids = frozenset(str(v) for v in pc.unique(column).to_pylist())
-    with _lock:
-        _ids[path] = (sig, ids)
-    return ids
+def _signature(name: str, processed_dir: Path | str | None) -> tuple[str, int, int]:
+    """(path, mtime, size) of a stored table: the key of the caches below, so a rebuild is seen."""
+    path = table_path(name, processed_dir)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise StoreError(f"{paths.relative_to_root(path)} not found: the store has not been built; {HINT}") from None
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+# The API asks for the countries table and the indicator ids on every call: those few small reads
+# are cached (per file version); the indicator rows themselves are read, filtered, each time.
+
+
+@lru_cache(maxsize=32)
+def _whole(name: str, path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return _read(name, Path(path).parent, _columns(name, None), None)
 
 
 def read_table(name: str, processed_dir: Path | str | None = None) -> pd.DataFrame:
-    """One of the small stored tables: ``countries``, ``latest`` or ``aggregates`` (cached)."""
+    """One of the small stored tables, whole: ``countries``, ``latest``, ``aggregates``, ``age_structure``."""
     if name not in TABLES:
-        raise ValueError(f"unknown store table {name!r}; use one of {TABLES} (indicators: read_indicators())")
-    path = table_path(name, processed_dir)
-    sig = _signature(path)
-    with _lock:
-        hit = _tables.get(path)
-    if hit is None or hit[0] != sig:
-        frame = _to_pandas(_open(path).file.read(), name)
-        with _lock:
-            _tables[path] = (sig, frame)
-    else:
-        frame = hit[1]
+        raise ValueError(f"unknown store table {name!r}; use one of {TABLES} "
+                         f"(indicators: read_indicators(); source_aggregates: read_source_aggregates())")
     # A shallow copy: under copy-on-write the caller may modify it without touching the cache.
-    return frame.copy(deep=False)
+    return _whole(name, *_signature(name, processed_dir)).copy(deep=False)
+
+
+@lru_cache(maxsize=8)
+def _ids(path: str, mtime_ns: int, size: int) -> frozenset[str]:
+    try:
+        column = pq.read_table(path, columns=["indicator_id"], read_dictionary=["indicator_id"]).column(0)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(INDICATORS, Path(path), exc) from None
+    return frozenset(column.unique().to_pylist())
+
+
+def clear_cache() -> None:
+    """Forget the cached small tables and ids (normally the file version in the key is enough)."""
+    _whole.cache_clear()
+    _ids.cache_clear()
+
+
+def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
+    """The indicator ids present in the store (read dictionary-encoded: only distinct ids become str)."""
+    return _ids(*_signature(INDICATORS, processed_dir))
 
 
 def has_manifest(processed_dir: Path | str | None = None) -> bool:

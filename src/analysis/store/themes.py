@@ -8,8 +8,12 @@ import pandas as pd
 
 from analysis.config.references import FOCUS_GROUPS, load_meetings, meetings_by_focus_group
 from analysis.core import settings
-from analysis.rules.change import change_since_meeting, change_since_meeting_aggregate
+from analysis.core.settings import DEFAULT_TOLERANCE
+from analysis.rules.change import change_since_meeting, change_since_meeting_aggregate, direction_counts
 from analysis.store import api, reader
+
+__all__ = ["DEFAULT_TOLERANCE", "FOCUS_GROUPS", "change_for_focus_group", "direction_counts", "focus_group_overview",
+           "indicators_for_focus_group", "load_meetings", "meeting_years"]
 
 #: Focus groups of the meetings that are not catalogue groups, and the catalogue rows that stand for
 #: them: (catalogue group, domains). ``working_age`` has no indicator set of its own in the catalogue.
@@ -20,13 +24,10 @@ _FOCUS_GROUP_RULES: dict[str, tuple[str, tuple[str, ...]] | None] = {
 }
 
 
-OLDER_VINTAGE_SUFFIXES = ("_sdg2020", "_wpp", "_wb")
-
-
-def _is_older_vintage(indicator_id: str, all_ids: set[str]) -> bool:
-    """True for an id with an older-vintage suffix whose newer namesake is also in the catalogue."""
-    return any(indicator_id.endswith(s) and indicator_id.removesuffix(s) in all_ids
-               for s in OLDER_VINTAGE_SUFFIXES)
+def _is_other_source(indicator_id: str, concept: str, all_ids: set[str]) -> bool:
+    """True for an indicator that measures another catalogue indicator's concept (an older vintage
+    or another source of the same thing): the catalogue's ``concept`` names the preferred id."""
+    return concept != indicator_id and concept in all_ids
 
 
 def indicators_for_focus_group(group: str, catalogue: pd.DataFrame | None = None,
@@ -39,14 +40,15 @@ def indicators_for_focus_group(group: str, catalogue: pd.DataFrame | None = None
     (``better`` is not neutral, so context series such as population are left out);
     ``whole_population`` (the mental-health and UHC meetings) takes the whole-population health
     indicators; ``working_age`` has no indicator set in the catalogue and returns an empty list.
-    Older-vintage duplicates (``_sdg2020`` etc. when the newer id exists) are left out unless asked for.
+    Other sources of the same concept (older vintages such as ``_sdg2020``, whose catalogue
+    ``concept`` names the preferred id) are left out unless asked for.
     """
     if group not in FOCUS_GROUPS:
         raise ValueError(f"unknown focus group {group!r}; allowed: {list(FOCUS_GROUPS)}")
     if catalogue is None:
         catalogue = api.catalogue()
     id_col = "indicator_id" if "indicator_id" in catalogue.columns else "id"
-    for col in ("group", "domain", "better"):
+    for col in ("group", "domain", "better", "concept"):
         if col not in catalogue.columns:
             raise ValueError(f"catalogue frame has no `{col}` column")
     cat = catalogue.assign(_id=catalogue[id_col].astype("string"))
@@ -64,7 +66,8 @@ def indicators_for_focus_group(group: str, catalogue: pd.DataFrame | None = None
     if include_older_vintages:
         return ids
     all_ids = set(cat["_id"].dropna().astype(str))
-    return [i for i in ids if not _is_older_vintage(i, all_ids)]
+    concept = dict(zip(cat["_id"].astype(str), cat["concept"].astype(str), strict=True))
+    return [i for i in ids if not _is_other_source(i, concept[i], all_ids)]
 
 
 #: one indicator per focus group for a single headline chart (ids in data/indicators.toml)
@@ -102,37 +105,58 @@ def focus_group_overview(meetings: pd.DataFrame | None = None,
     return pd.DataFrame(rows).astype({"first_year": "Int64"})
 
 
+def _by_tolerance(ids: list[str], tolerance: int | None) -> dict[int, list[str]]:
+    """The ids grouped by the nearest-year tolerance that applies to each: ``tolerance`` when given,
+    else the indicator's own (catalogue ``tolerance``, else the project default), as the charts use."""
+    groups: dict[int, list[str]] = {}
+    for i in ids:
+        groups.setdefault(tolerance if tolerance is not None else api.tolerance_of(i), []).append(i)
+    return groups
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [p for p in parts if len(p)]
+    return pd.concat(kept, ignore_index=True) if kept else parts[0]
+
+
 def change_for_focus_group(group: str, meeting_year: int,
                            latest_window: tuple[int, int] | None = None,
-                           tolerance: int = settings.DEFAULT_TOLERANCE, aggregate_group: str = "ASEAN",
+                           tolerance: int | None = None, aggregate_group: str = "ASEAN",
                            statistic: str = "median",
                            directional_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Change since ``meeting_year`` of the group's related indicators: (by country, group aggregate).
 
     Countries are the focus 14; the aggregate is the stored ``aggregate_group`` statistic (see
     ``change_since_meeting_aggregate``). Indicator titles and units are added from the catalogue.
+    ``tolerance`` (years a baseline may sit from the meeting year) defaults to each indicator's
+    catalogue tolerance (:func:`analysis.store.api.tolerance_of`), the one its charts use.
     ``directional_only`` keeps indicators whose catalogue ``better`` is higher or lower (drops context
-    series such as population counts). Co-movement, not effect: the indicators moved alongside the meetings; nothing here says why.
+    series such as population counts). Co-movement, not effect: the indicators moved alongside the
+    meetings; nothing here says why.
     """
     catalogue = api.catalogue()
-    ids = [i for i in indicators_for_focus_group(group, catalogue) if i in reader.indicator_ids()]
+    in_store = reader.indicator_ids()
+    ids = [i for i in indicators_for_focus_group(group, catalogue) if i in in_store]
     better = {str(i): str(b) for i, b in zip(catalogue["indicator_id"], catalogue["better"])}
     if directional_only:
         ids = [i for i in ids if better.get(i) in ("higher", "lower")]
     meta = catalogue.loc[:, ["indicator_id", "title", "unit"]]
     if not ids:
         empty = change_since_meeting(pd.DataFrame(columns=["iso3", "indicator_id", "year", "value"]), meeting_year,
-                                     tolerance=tolerance)
+                                     tolerance=settings.DEFAULT_TOLERANCE if tolerance is None else tolerance)
         return empty, empty.rename(columns={"iso3": "group"})
     data = api.load(ids, countries="FOCUS", include_projections=False, names=False)
-    by_country = change_since_meeting(data, meeting_year, latest_window, tolerance=tolerance, better=better)
-    names = api.countries().loc[:, ["iso3", "name"]]
-    by_country = by_country.merge(names, on="iso3", how="left").merge(meta, on="indicator_id", how="left")
     aggregates = reader.read_table("aggregates")
-    aggregates = aggregates.loc[aggregates["indicator_id"].isin(ids)]
-    agg = change_since_meeting_aggregate(aggregates, meeting_year, aggregate_group, statistic, latest_window,
-                                         tolerance=tolerance, better=better)
-    agg = agg.merge(meta, on="indicator_id", how="left")
+    by_country, agg = [], []
+    for tol, part in _by_tolerance(ids, tolerance).items():
+        by_country.append(change_since_meeting(data.loc[data["indicator_id"].isin(part).to_numpy(dtype=bool)],
+                                               meeting_year, latest_window, tolerance=tol, better=better))
+        agg.append(change_since_meeting_aggregate(
+            aggregates.loc[aggregates["indicator_id"].isin(part).to_numpy(dtype=bool)], meeting_year,
+            aggregate_group, statistic, latest_window, tolerance=tol, better=better))
+    names = api.countries().loc[:, ["iso3", "name"]]
+    by_country = _concat(by_country).merge(names, on="iso3", how="left").merge(meta, on="indicator_id", how="left")
+    agg = _concat(agg).merge(meta, on="indicator_id", how="left")
     order = {i: k for k, i in enumerate(ids)}
     by_country = by_country.assign(_o=by_country["indicator_id"].map(order)).sort_values(["_o", "iso3"])
     agg = agg.assign(_o=agg["indicator_id"].map(order)).sort_values("_o")

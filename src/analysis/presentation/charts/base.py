@@ -99,6 +99,11 @@ def unit_of(data: pd.DataFrame, unit: str | None) -> str:
     return units[0] if len(units) == 1 else ""
 
 
+def aggregate_handle(label: str) -> Line2D:
+    """The legend entry of a group statistic: the thick near-black line drawn everywhere."""
+    return Line2D([], [], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH, label=label)
+
+
 def key_handles(groups: set[str], aggregate_label: str | None = None, extra: list | None = None) -> list:
     """Legend entries telling ASEAN members from Plus Three comparators, and the aggregate."""
     handles: list = []
@@ -108,7 +113,7 @@ def key_handles(groups: set[str], aggregate_label: str | None = None, extra: lis
         handles.append(Line2D([], [], color="#555555", lw=1.8, ls=palette.LINESTYLES[palette.PLUS_THREE],
                               label=palette.GROUP_LABELS[palette.PLUS_THREE]))
     if aggregate_label:
-        handles.append(Line2D([], [], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH, label=aggregate_label))
+        handles.append(aggregate_handle(aggregate_label))
     return handles + list(extra or [])
 
 
@@ -120,7 +125,7 @@ def bar_key_handles(groups: set[str], aggregate_label: str | None = None, extra:
         handles.append(Patch(facecolor="#777777", edgecolor="white", hatch=palette.HATCHES[palette.PLUS_THREE],
                              label="Plus Three comparator (hatched)"))
     if aggregate_label:
-        handles.append(Line2D([], [], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH, label=aggregate_label))
+        handles.append(aggregate_handle(aggregate_label))
     return handles + list(extra or [])
 
 
@@ -195,7 +200,8 @@ def finish(fr: Frame, *, kind: str, title: str, subtitle: str, unit: str, data: 
     )
 
 
-def collect_footer(data: pd.DataFrame | None, notes: list[str], extra_sources: dict | None = None) -> tuple[list[str], dict]:
+def collect_footer(data: pd.DataFrame | None, notes: list[str],
+                   extra_sources: dict | None = None) -> tuple[list[str], dict]:
     sources = footer_mod.sources_used(data) if data is not None else {}
     for sid, vint in (extra_sources or {}).items():
         sources[sid] = sorted(set(sources.get(sid, [])) | set(vint))

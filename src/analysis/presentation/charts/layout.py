@@ -24,16 +24,12 @@ def fmt(value: float, digits: int | None = None) -> str:
     return f"{v:.2f}"
 
 
-def repel_1d(positions: list[float], min_gap: float, lo: float | None = None, hi: float | None = None) -> list[float]:
-    """Spread 1-D label positions so neighbours are at least ``min_gap`` apart, moving each as little as possible.
+def _merge_clusters(ys: list[float], min_gap: float) -> tuple[list[float], list[list[float]]]:
+    """Merge sorted positions into clusters until no two neighbours are closer than ``min_gap``
+    (the classic 1-D label layout); each cluster is centred on its members' mean.
 
-    Deterministic: labels keep their order; overlapping clusters are centred on their mean.
+    Returns each cluster's first position and its members.
     """
-    if not positions:
-        return []
-    order = np.argsort(np.asarray(positions, dtype=float), kind="stable")
-    ys = [float(positions[i]) for i in order]
-    # Merge clusters until no two neighbours are closer than min_gap (classic 1-D label layout).
     clusters = [[y] for y in ys]
     starts = list(ys)
     changed = True
@@ -44,30 +40,44 @@ def repel_1d(positions: list[float], min_gap: float, lo: float | None = None, hi
             end_i = starts[i] + (len(clusters[i]) - 1) * min_gap
             if starts[i + 1] - end_i < min_gap - 1e-12:
                 merged = clusters[i] + clusters[i + 1]
-                centre = float(np.mean(merged))
                 clusters[i] = merged
-                starts[i] = centre - (len(merged) - 1) * min_gap / 2
+                starts[i] = float(np.mean(merged)) - (len(merged) - 1) * min_gap / 2
                 del clusters[i + 1]
                 del starts[i + 1]
                 changed = True
             else:
                 i += 1
-    placed = []
-    for start, cl in zip(starts, clusters):
-        placed.extend(start + k * min_gap for k in range(len(cl)))
-    total = (len(placed) - 1) * min_gap
+    return starts, clusters
+
+
+def _fit_bounds(placed: list[float], min_gap: float, lo: float | None, hi: float | None) -> list[float]:
+    """Shift the placed labels inside [lo, hi]; squeeze them evenly when they cannot all fit."""
     if lo is not None and placed[0] < lo:
         shift = lo - placed[0]
         placed = [p + shift for p in placed]
-    if hi is not None and placed[-1] > hi:
-        if hi - lo < total if lo is not None else False:
-            placed = [lo + k * (hi - lo) / max(1, len(placed) - 1) for k in range(len(placed))]
-        else:
-            shift = placed[-1] - hi
-            placed = [p - shift for p in placed]
-            # After shifting down, re-resolve with the lower bound respected.
-            for k in range(len(placed) - 2, -1, -1):
-                placed[k] = min(placed[k], placed[k + 1] - min_gap)
+    if hi is None or placed[-1] <= hi:
+        return placed
+    if lo is not None and hi - lo < (len(placed) - 1) * min_gap:
+        return [lo + k * (hi - lo) / max(1, len(placed) - 1) for k in range(len(placed))]
+    shift = placed[-1] - hi
+    placed = [p - shift for p in placed]
+    # After shifting down, re-resolve with the lower bound respected.
+    for k in range(len(placed) - 2, -1, -1):
+        placed[k] = min(placed[k], placed[k + 1] - min_gap)
+    return placed
+
+
+def repel_1d(positions: list[float], min_gap: float, lo: float | None = None, hi: float | None = None) -> list[float]:
+    """Spread 1-D label positions so neighbours are at least ``min_gap`` apart, moving each as little as possible.
+
+    Deterministic: labels keep their order; overlapping clusters are centred on their mean.
+    """
+    if not positions:
+        return []
+    order = np.argsort(np.asarray(positions, dtype=float), kind="stable")
+    starts, clusters = _merge_clusters([float(positions[i]) for i in order], min_gap)
+    placed = [start + k * min_gap for start, cl in zip(starts, clusters) for k in range(len(cl))]
+    placed = _fit_bounds(placed, min_gap, lo, hi)
     out = [0.0] * len(placed)
     for rank, idx in enumerate(order):
         out[idx] = placed[rank]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.style  # noqa: F401  (mpl.style is a submodule: import it before use)
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 

@@ -1,0 +1,154 @@
+"""One line per country over time, with the ASEAN statistic, projections and optional event markers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.transforms as mtransforms
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from analysis.presentation.charts import palette
+from analysis.presentation.charts.base import (
+    DEFAULT_WIDTH,
+    Chart,
+    check_tidy,
+    collect_footer,
+    finish,
+    frame,
+    key_handles,
+    one_indicator,
+    unit_of,
+)
+from analysis.presentation.charts.common import (
+    STATISTICS,
+    aggregate_name,
+    country_rows,
+    in_style,
+    label_height,
+    missing_note,
+    names_of,
+    title_or,
+)
+from analysis.presentation.charts.layout import repel_1d
+from analysis.presentation.charts.series import SeriesPanel, draw_series, series_panel
+
+LABEL_SIZE = 7.8
+
+
+def _notes(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None, events: pd.DataFrame | None,
+           events_label: str | None) -> list[str]:
+    d = panel.data
+    agg_note = ""
+    if panel.has_aggregate:
+        agg_note = (f"ASEAN {STATISTICS[aggregate]} over the members with data in each year "
+                    f"({panel.n_range()} of {len(panel.members)}); shown where at least half report.")
+    yr_span = f"{int(d['year'].min())}–{int(d['year'].max())}" if not d.empty else "no years"
+    ev_note = ""
+    if events is not None and not events.empty:
+        years = ", ".join(str(int(y)) for y in sorted(set(events["year"])))
+        ev_note = f"Thin dashed verticals: {events_label or 'events'} ({years})."
+    proj_note = "Projections dotted, on a shaded background." if panel.has_projections else ""
+    return [f"{len(panel.have)} of {len(rows)} countries with data, {yr_span}.", missing_note(panel.missing, rows),
+            agg_note, proj_note, ev_note]
+
+
+def _key(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> list:
+    agg_label = None
+    if panel.has_aggregate:
+        agg_label = f"ASEAN {STATISTICS[aggregate]} ({panel.n_range()} of {len(panel.members)} members)"
+    extra = []
+    if panel.has_projections:
+        extra.append(Line2D([], [], color="#555555", ls=(0, (1, 1.6)), lw=1.6,
+                            label="projection (Plus Three: dash-dot)"))
+    groups = set(rows.loc[rows["iso3"].isin(panel.have), "group"]) or {palette.ASEAN}
+    return key_handles(groups, agg_label, extra)
+
+
+def _shade_projections(ax, d: pd.DataFrame) -> None:
+    """A shaded background from the last estimate on, labelled "projections"."""
+    first_proj = int(d.loc[d["projection"], "year"].min())
+    last_est = int(d.loc[~d["projection"], "year"].max()) if (~d["projection"]).any() else first_proj
+    ax.axvspan(last_est, int(d["year"].max()), color=palette.PROJECTION_SHADE, lw=0, zorder=0)
+    ax.text(last_est, 1.0, " projections", transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes),
+            ha="left", va="top", fontsize=7.8, color="#666666", style="italic")
+
+
+def _draw_aggregate(ax, agg: pd.DataFrame) -> None:
+    projected = agg["projection"].astype(bool)
+    est, proj = agg[~projected], agg[projected]
+    ax.plot(est["year"], est["value"], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH, zorder=5,
+            gid="aggregate", solid_capstyle="round")
+    if not proj.empty:
+        joined = pd.concat([est.tail(1), proj])
+        ax.plot(joined["year"], joined["value"], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH * 0.8,
+                ls=(0, (1, 1.2)), zorder=5, gid="aggregate-projection")
+
+
+def _end_labels(ax, items: list[tuple[str, float, str, bool]], fontsize: float = LABEL_SIZE) -> list:
+    """Name labels right of the plot at each series' last value, spread so they do not overlap."""
+    if not items:
+        return []
+    gap = label_height(ax, fontsize)
+    ymin, ymax = sorted(ax.get_ylim())
+    ys = repel_1d([v for _, v, _, _ in items], gap, ymin, ymax)
+    trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+    return [ax.text(1.01, yy, label, transform=trans, ha="left", va="center", fontsize=fontsize, color=colour,
+                    fontweight="bold" if bold else "normal", clip_on=False)
+            for (label, _, colour, bold), yy in zip(items, ys)]
+
+
+def _label_ends(ax, panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> None:
+    names = names_of(rows)
+    d = panel.data
+    items = [(names.get(iso, iso), float(d[d["iso3"] == iso].iloc[-1]["value"]), palette.style_of(iso, rows)["colour"],
+              False) for iso in panel.have]
+    if panel.has_aggregate:
+        items.append((aggregate_name(aggregate), float(panel.agg["value"].iloc[-1]), palette.AGGREGATE_COLOUR, True))
+    # Reserve the right margin before measuring, then place the labels.
+    longest = max((it[0] for it in items), key=len, default="")
+    ghost = ax.text(1.01, 0.5, longest + "   ", transform=ax.transAxes, fontsize=LABEL_SIZE, alpha=0, fontweight="bold")
+    _end_labels(ax, items)
+    ghost.remove()
+
+
+@in_style
+def lines(
+    data: pd.DataFrame, *, countries: Sequence[str] | None = None, title: str | None = None,
+    subtitle: str | None = None, unit: str | None = None, aggregate: str | None = "median",
+    projections: bool = True, start: int | None = None, end: int | None = None, notes: Sequence[str] = (),
+    made_by: str | None = None, width: float = DEFAULT_WIDTH, height: float = 4.6, events: pd.DataFrame | None = None,
+    events_label: str | None = None,
+) -> Chart:
+    """One line per country over time; projections dotted on a shaded background after the last estimate.
+
+    ``events``: optional frame with ``year`` and ``label`` columns drawn as thin vertical markers
+    (e.g. the years of the High Level Officials Meetings).
+    """
+    d = check_tidy(data, what="lines")
+    ind = one_indicator(d, "lines")
+    unit = unit_of(d, unit)
+    rows = country_rows(countries)
+    panel = series_panel(d, rows, ind, unit, aggregate, start, end, projections)
+    notes = [*_notes(panel, rows, aggregate, events, events_label), *notes]
+    footer, sources = collect_footer(panel.data, notes)
+    subtitle = subtitle if subtitle is not None else unit
+    key = _key(panel, rows, aggregate)
+    fr = frame(title_or(title, ind), subtitle, footer, body_height=height, width=width, key=key,
+               key_cols=min(4, len(key)))
+    ax = fr.body.subplots()
+    if panel.has_projections:
+        _shade_projections(ax, panel.data)
+    for rec in (events.itertuples(index=False) if events is not None else ()):
+        ax.axvline(rec.year, color="#bbbbbb", lw=0.8, ls=(0, (2, 2)), zorder=0.5)
+    for iso in panel.have:
+        draw_series(ax, panel.data[panel.data["iso3"] == iso], palette.style_of(iso, rows), gid=f"line-{iso}")
+    if panel.has_aggregate:
+        _draw_aggregate(ax, panel.agg)
+    ax.set_ylabel(unit)
+    ax.margins(x=0.01)
+    _label_ends(ax, panel, rows, aggregate)
+    coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing}
+    return finish(fr, kind="lines", title=title_or(title, ind), subtitle=subtitle, unit=unit, data=panel.plotted,
+                  footer_lines=footer, notes=notes, coverage=coverage, sources=sources, axes={"main": ax},
+                  made_by=made_by)

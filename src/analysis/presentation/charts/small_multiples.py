@@ -1,0 +1,90 @@
+"""One small panel per country on a shared scale, each with the ASEAN statistic for reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.presentation.charts import palette
+from analysis.presentation.charts.base import (
+    DEFAULT_WIDTH,
+    Chart,
+    check_tidy,
+    collect_footer,
+    finish,
+    frame,
+    key_handles,
+    one_indicator,
+    unit_of,
+)
+from analysis.presentation.charts.common import (
+    STATISTICS,
+    aggregate_name,
+    country_rows,
+    in_style,
+    missing_note,
+    names_of,
+    title_or,
+)
+from analysis.presentation.charts.series import SeriesPanel, draw_series, series_panel
+
+
+def _aggregate_note(panel: SeriesPanel, aggregate: str | None) -> str:
+    if not panel.has_aggregate:
+        return ""
+    agg = panel.agg
+    return (f"Black line in every panel: ASEAN {STATISTICS[aggregate]} over members with data in each year "
+            f"({int(agg['n'].min())}–{int(agg['n'].max())} of {len(panel.members)}).")
+
+
+def _draw_panel(ax, iso: str, name: str, panel: SeriesPanel, rows: pd.DataFrame) -> None:
+    st = palette.style_of(iso, rows)
+    if panel.has_aggregate:
+        ax.plot(panel.agg["year"], panel.agg["value"], color=palette.AGGREGATE_COLOUR, lw=2.0, alpha=0.8, zorder=2)
+    part = panel.data[panel.data["iso3"] == iso]
+    if part.empty:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", fontsize=8.5,
+                color=palette.NO_DATA_COLOUR, style="italic", gid=f"nodata-{iso}")
+    else:
+        draw_series(ax, part, st, lw=2.0, gid=f"line-{iso}")
+    ax.set_title(name, fontsize=8.8, fontstyle="italic" if st["group"] == palette.PLUS_THREE else "normal",
+                 color=st["colour"] if not part.empty else palette.NO_DATA_COLOUR, loc="left", pad=2)
+    ax.tick_params(labelsize=7.2)
+
+
+@in_style
+def small_multiples(
+    data: pd.DataFrame, *, countries: Sequence[str] | None = None, title: str | None = None,
+    subtitle: str | None = None, unit: str | None = None, aggregate: str | None = "median", ncols: int = 5,
+    start: int | None = None, end: int | None = None, notes: Sequence[str] = (), made_by: str | None = None,
+    width: float = DEFAULT_WIDTH,
+) -> Chart:
+    """One small panel per country on a shared scale, each with the ASEAN aggregate for reference."""
+    d = check_tidy(data, what="small_multiples")
+    ind = one_indicator(d, "small_multiples")
+    unit = unit_of(d, unit)
+    rows = country_rows(countries)
+    panel = series_panel(d, rows, ind, unit, aggregate, start, end, True)
+    notes = [f"{len(panel.have)} of {len(rows)} countries with data.", missing_note(panel.missing, rows),
+             _aggregate_note(panel, aggregate), *notes]
+    footer, sources = collect_footer(panel.data, notes)
+    subtitle = subtitle if subtitle is not None else unit
+    n = len(rows)
+    nrows = -(-n // ncols)
+    key = key_handles(set(rows["group"]), aggregate_name(aggregate) if panel.has_aggregate else None)
+    fr = frame(title_or(title, ind), subtitle, footer, body_height=1.55 * nrows, width=width, key=key,
+               key_cols=len(key))
+    axs = np.atleast_1d(fr.body.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
+    names = names_of(rows)
+    panels = {}
+    for ax, iso in zip(axs, rows["iso3"]):
+        _draw_panel(ax, iso, names.get(iso, iso), panel, rows)
+        panels[iso] = ax
+    for ax in axs[n:]:
+        ax.set_visible(False)
+    coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing}
+    return finish(fr, kind="small_multiples", title=title_or(title, ind), subtitle=subtitle, unit=unit,
+                  data=panel.plotted, footer_lines=footer, notes=notes, coverage=coverage, sources=sources,
+                  axes=panels, made_by=made_by)

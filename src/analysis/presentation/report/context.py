@@ -1,0 +1,102 @@
+"""What the report reads, all through the public API: indicator metadata, store contents, meetings.
+
+The catalogue (``data/indicators.toml``) is the one source of titles, units, directions, windows,
+tolerances and smallest meaningful differences; nothing of that is typed in the report code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.store import api
+
+
+class Skip(Exception):
+    """A headline chart cannot be drawn from this store (reason in the message): listed, never faked."""
+
+
+@dataclass(frozen=True)
+class IndicatorMeta:
+    """What a chart or a profile row shows of an indicator, from the catalogue."""
+
+    indicator_id: str
+    title: str
+    unit: str
+    group: str
+    better: str  # "higher", "lower" or "neutral" (api.direction_of)
+
+
+@dataclass
+class ReportContext:
+    """The store being reported on and the catalogue and meetings it is read with."""
+
+    processed_dir: Path | None
+    catalogue: pd.DataFrame  # indexed by indicator_id
+    store_ids: frozenset[str]
+    meetings: pd.DataFrame
+    _metas: dict[str, IndicatorMeta] = field(default_factory=dict, repr=False)
+
+    def meta(self, indicator_id: str) -> IndicatorMeta:
+        # Kept per run: every profile page asks again for the same indicators.
+        if indicator_id not in self._metas:
+            rec = self.catalogue.loc[indicator_id]
+            self._metas[indicator_id] = IndicatorMeta(
+                indicator_id=indicator_id, title=str(rec["title"]), unit=str(rec["unit"]), group=str(rec["group"]),
+                better=api.direction_of(indicator_id))
+        return self._metas[indicator_id]
+
+    def require(self, ids: list[str]) -> None:
+        missing = [i for i in ids if i not in self.store_ids]
+        if missing:
+            raise Skip(f"indicator(s) not in the store: {', '.join(missing)}")
+
+    def _themed_meetings_on(self, group: str) -> pd.DataFrame:
+        m = self.meetings
+        on_group = m["focus_groups"].map(lambda groups: group in groups).astype(bool)
+        return m[m["theme"].notna() & on_group]
+
+    def meeting_year(self, group: str) -> int:
+        """The year of the first meeting with a known theme on ``group``."""
+        found = self._themed_meetings_on(group)
+        if found.empty:
+            raise Skip(f"no meeting with a known theme on {group}")
+        return int(found["year"].astype(int).min())
+
+    def meeting_years(self, group: str) -> pd.DataFrame:
+        """Years of the meetings with a known theme on ``group``, as chart events."""
+        hit = self._themed_meetings_on(group)
+        return pd.DataFrame({"year": hit["year"].astype(int).to_numpy(), "label": "HLOM"})
+
+    def latest(self, ids: list[str]) -> tuple[pd.DataFrame, tuple[int, int] | None]:
+        """Latest values of the focus countries (each indicator in its catalogue window) and the
+        widest window as (first, last) year."""
+        out = api.latest(ids, "FOCUS", processed_dir=self.processed_dir)
+        refs = out.dropna(subset=["ref_year"])
+        if refs.empty:
+            return out, None
+        last = int(refs["ref_year"].max())
+        widest = int(refs.loc[refs["ref_year"] == last, "window"].max())
+        return out, (last - widest + 1, last)
+
+    def load(self, ids: list[str], start: int | None = None, end: int | None = None) -> pd.DataFrame:
+        return api.load(ids, "FOCUS", (start, end), processed_dir=self.processed_dir)
+
+    def observed(self, ids: list[str]) -> pd.DataFrame:
+        """The focus countries' values without projections."""
+        data = self.load(ids)
+        return data[~data["projection"].astype(bool)]
+
+
+def make_context(processed_dir: Path | None) -> ReportContext:
+    return ReportContext(processed_dir=processed_dir, catalogue=api.catalogue().set_index("indicator_id"),
+                         store_ids=api.indicator_ids(processed_dir), meetings=api.meetings())
+
+
+def window_text(ids: list[str]) -> str:
+    """"Latest value within the N years" (or "within N to M years" when the catalogue windows differ)."""
+    windows = sorted({api.window_of(i) for i in ids})
+    span = f"{windows[0]}" if len(windows) == 1 else f"{windows[0]} to {windows[-1]}"
+    return f"Latest value within the {span} years"
