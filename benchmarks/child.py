@@ -94,7 +94,7 @@ def task_build(options: dict) -> dict:
         phases.wrap(build, "build_countries", "countries table", "assemble")
         phases.wrap(build, "_select", "select series", "assemble")
         phases.wrap(build, "_map_geo", "map codes to ISO3", "assemble")
-        phases.wrap(build, "_derive", "derive", "assemble")
+        phases.wrap(build, "derive", "derive", "assemble")
         phases.wrap(build, "validate_indicators", "validate (pandera)", "assemble")
         phases.wrap(build, "compute_latest", "latest values", "assemble")
         phases.wrap(build, "compute_aggregates", "group aggregates", "assemble")

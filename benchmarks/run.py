@@ -333,7 +333,8 @@ def step_panel(b: Bench) -> Section:
 def step_report(b: Bench) -> Section:
     sec = Section(STEP_TITLES["report"])
     if not b.has_module("presentation.report"):
-        sec.status, sec.reason = "not yet measurable", "`analysis.presentation.report` does not exist in the measured code."
+        sec.status = "not yet measurable"
+        sec.reason = "`analysis.presentation.report` does not exist in the measured code."
         return sec
     runs = b.repeated("report --force", lambda: b.child("report"))
     seconds = [m.result["seconds"] for m in runs]
@@ -369,7 +370,8 @@ def step_notebooks(b: Bench) -> Section:
     sec.lines += table(["figure", "median (min–max, runs)"], [
         [f"`run_notebooks(force=True)`: {count} executions (notebooks and per-country profiles), HTML export",
          spread(suite_s)],
-        [f"floor: {count} notebooks that only start a kernel and `import analysis, analysis.store.api`", spread(floor_s)],
+        [f"floor: {count} notebooks that only start a kernel and `import analysis, analysis.store.api`",
+         spread(floor_s)],
         ["peak resident memory of the suite (ru_maxrss / sampled process tree, PSS)",
          f"{fmt_mb(maxrss)} / {fmt_mb(tree)}"],
     ])

@@ -483,3 +483,11 @@ def synthetic_project(tmp_path, monkeypatch) -> SyntheticProject:
     project = make_synthetic_project(tmp_path / "project")
     monkeypatch.setenv("ANALYSIS_PROJECT_ROOT", str(project.root))
     return project
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/integration/ carries the `integration` marker, so that
+    `pytest -m "not integration"` runs the fast unit tests alone."""
+    for item in items:
+        if "integration" in Path(str(item.path)).parts:
+            item.add_marker(pytest.mark.integration)

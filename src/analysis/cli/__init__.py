@@ -34,7 +34,18 @@ LOCKED = ("fetch", "build", "report", "notebooks", "run")
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis.cli.job import JobOptions, run_job
 
-    return run_job(JobOptions(mirror=args.mirror, no_download=args.no_download, quiet=args.quiet, force=args.force))
+    return run_job(JobOptions(mirror=args.mirror, no_download=args.no_download, quiet=args.quiet, force=args.force,
+                              countries=args.countries))
+
+
+def _country_list(text: str) -> list[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()]
+
+
+def _countries_opt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--countries", type=_country_list, default=None, metavar="ISO3[,ISO3...]",
+                   help="make the country profile notebook's pages for these focus countries only "
+                        "(default: every focus country); pages of other countries are removed")
 
 
 def _mirror_opt(p: argparse.ArgumentParser) -> None:
@@ -78,6 +89,7 @@ def _add_step_commands(sub) -> None:
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="papermill parameter for the notebooks that declare it, e.g. -p country THA "
                         "(checked before any kernel starts)")
+    _countries_opt(p)
     p.add_argument("--inplace", action="store_true", help="save the executed notebooks over the committed ones")
     p.add_argument("--no-html", action="store_true", help="do not export HTML")
     _common_opts(p, "re-execute even when the store and notebooks are unchanged", "no notebook counter")
@@ -103,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _mirror_opt(p)
     p.add_argument("--no-download", action="store_true", help="use the mirror only; never download")
+    _countries_opt(p)
     _common_opts(p, "redo every step even when inputs are unchanged", "no progress bars or counters")
     p.set_defaults(func=_cmd_run)
     return parser

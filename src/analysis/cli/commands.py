@@ -39,7 +39,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from analysis.pipeline.fetch import sources_table
+    from analysis.pipeline.sources import sources_table
 
     print(sources_table(mirror=args.mirror))
     return 0
@@ -109,7 +109,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     full = not args.names and not parameters
     try:
         result = run_notebooks(inplace=args.inplace, export_html=not args.no_html, names=args.names or None,
-                               parameters=parameters, force=args.force, prune=full,
+                               parameters=parameters, force=args.force, prune=full, countries=args.countries,
                                progress=lambda event: counter.update(notebook_line(event)))
     finally:
         counter.close()

@@ -37,6 +37,7 @@ class JobOptions:
     no_download: bool = False
     quiet: bool = False
     force: bool = False
+    countries: list[str] | None = None  # profile notebook pages for these only (default: every focus country)
 
 
 @dataclass
@@ -65,6 +66,8 @@ def step_argv(name: str, options: JobOptions) -> list[str]:
         argv.append("--quiet")
     if options.force and name in ("build", "report", "notebooks"):
         argv.append("--force")
+    if options.countries and name == "notebooks":
+        argv += ["--countries", ",".join(options.countries)]
     return argv
 
 
@@ -151,8 +154,10 @@ class Job:
             self.child = None
         if code != 0:
             raise StepFailed(name, code)
-        data = json.loads(account.read_text(encoding="utf-8"))
-        outcome = StepOutcome(name, time.perf_counter() - start, data["lines"], data["warnings"], data["facts"])
+        # a step that wrote no account (a command without one) still succeeded
+        data = json.loads(account.read_text(encoding="utf-8")) if account.exists() else {}
+        outcome = StepOutcome(name, time.perf_counter() - start, data.get("lines", ["done"]),
+                              data.get("warnings", []), data.get("facts", {}))
         self.say(f"[{name}] done in {outcome.seconds:.1f} s: {'; '.join(outcome.lines)}")
         return outcome
 

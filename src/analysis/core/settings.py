@@ -26,6 +26,9 @@ MIN_COVERAGE = 0.5
 AGGREGATE_GROUPS = ("ASEAN", "ASEAN10", "ASEAN+3")
 #: the indicator whose values weight the population-weighted mean
 WEIGHT_INDICATOR = "pop_total"
+#: the store's ``flag`` value of rows kept for the record but left out of latest values, aggregates
+#: and charts (the build says why in ``flag_reason``)
+SUSPECT_FLAG = "suspect"
 #: first year of the coverage summary of ``python -m analysis info``
 FOCUS_SINCE = 2015
 

@@ -36,9 +36,10 @@ from analysis.core import paths, settings
 from analysis.core.atomic import staged_directory
 from analysis.core.errors import FetchError, InputError, StoreError
 from analysis.core.fingerprint import code_sha256
-from analysis.pipeline import age_structure
+from analysis.pipeline import age_structure, flags
 from analysis.pipeline.countries import build_countries, to_iso3
-from analysis.pipeline.parsers import DDF_GEO_KEYS, parse_file
+from analysis.pipeline.derive import derive, projection
+from analysis.pipeline.parsers import DDF_GEO_KEYS, VALUE_ATTRIBUTES, parse_file
 from analysis.pipeline.schema import validate_indicators, validate_table
 from analysis.rules.aggregates import compute_aggregates
 from analysis.rules.latest import compute_latest
@@ -156,7 +157,10 @@ def _wpp_country_file(registry: Registry) -> SourceFile:
 
 
 def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
-    """Rows of one selected indicator: geo, geo_scheme, year, value, row, file (registry file id)."""
+    """Rows of one selected indicator: geo, geo_scheme, year, value, lower, upper, row, file (registry file id).
+
+    A selected indicator keeps its source's uncertainty bounds (empty where the source has none).
+    """
     parts = []
     for fid in ind.file_ids:
         frame = frames[fid]
@@ -173,7 +177,8 @@ def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry)
             values = list(wanted) if isinstance(wanted, tuple) else [wanted]
             mask &= frame[dim].isin(values).to_numpy(dtype=bool)
         # Only the columns the store needs (plus dims when summing): taking rows of string columns costs.
-        columns = ["geo", "year", "value", "row"] + (_dims(frame) if ind.combine else [])
+        bounds = [c for c in VALUE_ATTRIBUTES if c in frame.columns and not ind.combine]
+        columns = ["geo", "year", "value", *bounds, "row"] + (_dims(frame) if ind.combine else [])
         picked = frame.loc[mask, columns]
         if picked.empty:
             raise InputError(path, f"indicator {ind.id}: no rows match select {ind.select}", rule="catalogue select")
@@ -183,11 +188,13 @@ def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry)
     if ind.combine == "sum":
         picked = _combine_sum(ind, picked, registry)
     _check_unambiguous(ind, picked, frames, registry)
-    return picked.loc[:, ["geo", "geo_scheme", "year", "value", "row", "file"]]
+    # reindex, not loc: files without bounds (and summed rows, whose bounds do not add) get empty ones.
+    return picked.reindex(columns=["geo", "geo_scheme", "year", "value", *VALUE_ATTRIBUTES, "row", "file"])
 
 
 def _dims(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in ("geo", "geo_scheme", "year", "series", "value", "row", "file")]
+    not_dims = ("geo", "geo_scheme", "year", "series", "value", "row", "file", *VALUE_ATTRIBUTES)
+    return [c for c in frame.columns if c not in not_dims]
 
 
 def _combine_sum(ind: Indicator, picked: pd.DataFrame, registry: Registry) -> pd.DataFrame:
@@ -268,40 +275,6 @@ def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[s
                              f"not an aggregate listed by the source ({len(unknown)} such code(s))",
                              row=int(hit["row"]), rule="known economy")
     return mapped, aggregate_rows, unmapped
-
-
-# ----------------------------------------------------------------------------- derivation
-
-
-def _derive(ind: Indicator, code: int, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Compute a derived indicator where its two inputs share economy and year.
-
-    The row and file of the first input are kept so that a bounds violation points at a source line;
-    a derived value is a projection when either input is.
-    """
-    both = a.merge(b, on=["iso3", "year"], suffixes=("_a", "_b"), how="inner", validate="one_to_one")
-    s = ind.derive.scale
-    va, vb = both["value_a"].to_numpy(), both["value_b"].to_numpy()
-    if ind.derive.method == "ratio":
-        keep = vb != 0  # a zero denominator has no ratio: the row is absent, not infinite
-        both, va, vb = both.loc[keep], va[keep], vb[keep]
-        value = va / vb * s
-    elif ind.derive.method == "difference":
-        value = (va - vb) * s
-    else:  # product
-        value = va * vb * s
-    return pd.DataFrame({
-        "iso3": both["iso3"].to_numpy(), "year": both["year"].to_numpy(), "value": value.astype("float64"),
-        "projection": (both["projection_a"].to_numpy(dtype=bool) | both["projection_b"].to_numpy(dtype=bool)),
-        "row": both["row_a"].to_numpy(), "file": both["file_a"].to_numpy(), "ind": np.int32(code),
-    })
-
-
-def _projection(ind: Indicator, year: pd.Series) -> np.ndarray:
-    """True where the observation's period ends in or after the indicator's first projected year."""
-    if ind.projection_from is None:
-        return np.zeros(len(year), dtype=bool)
-    return (year.to_numpy() + ind.period - 1 >= ind.projection_from)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -421,16 +394,19 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
             continue
         rows = _select(ind, frames, registry)
         meta[ind.id] = (ind.source, registry.vintage_of(registry.file(ind.file_ids[0])))
-        selected.append(rows.assign(projection=_projection(ind, rows["year"]), ind=np.int32(position[ind.id])))
+        selected.append(rows.assign(projection=projection(ind, rows["year"]), ind=np.int32(position[ind.id])))
     long = pd.concat(selected, ignore_index=True)
     mapped, aggregate_rows, unmapped = _map_geo(long, countries, _known_geo_codes(frames, registry), registry)
-    mapped = mapped.loc[:, ["iso3", "year", "value", "projection", "row", "file", "ind"]]
+    mapped = mapped.loc[:, ["iso3", "year", "value", *VALUE_ATTRIBUTES, "projection", "row", "file", "ind"]]
     _check_unique_iso3(mapped, catalogue, registry)
 
+    splits = flags.status_splits(catalogue)
     blocks = _split_blocks(mapped, catalogue)
+    flags.check_totals(blocks, splits, registry)
+    blocks = flags.flag_suspect(blocks, splits)
     for ind in catalogue.derivation_order():
         a_id, b_id = ind.derive.of
-        blocks[ind.id] = _derive(ind, position[ind.id], blocks[a_id], blocks[b_id])
+        blocks[ind.id] = derive(ind, position[ind.id], blocks[a_id], blocks[b_id])
         meta[ind.id] = ("+".join(dict.fromkeys(meta[a_id][0].split("+") + meta[b_id][0].split("+"))),
                         "; ".join(dict.fromkeys(meta[a_id][1].split("; ") + meta[b_id][1].split("; "))))
     rows = pd.concat([blocks[i] for i in catalogue.ids if i in blocks], ignore_index=True)
@@ -440,7 +416,8 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
     indicators = validate_indicators(rows, known_iso3=set(countries["iso3"].astype(str)),
                                      bounds=catalogue.bounds(), file_of=file_of)
     indicators = _sorted(indicators, "indicators")
-    current = indicators.loc[indicators["current"].to_numpy(dtype=bool)]
+    # Suspect rows stay in the store but take no part in latest values or group statistics.
+    current = flags.usable(indicators.loc[indicators["current"].to_numpy(dtype=bool)])
 
     latest = _latest(current, catalogue)
     aggregates = compute_aggregates(current, countries, min_coverage=settings.MIN_COVERAGE,

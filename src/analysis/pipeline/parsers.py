@@ -463,6 +463,14 @@ def parse_owid(path: Path, source_file: SourceFile) -> pd.DataFrame:
                    rows=_line_numbers(table.num_rows, 1))
 
 
+def parse_gho_odata(path: Path, source_file: SourceFile) -> pd.DataFrame:
+    """WHO GHO OData CSV: see :mod:`analysis.pipeline.parsers_gho`."""
+    # Imported here: that module builds on the shared checks above, so a top-level import would be circular.
+    from analysis.pipeline.parsers_gho import parse_gho_odata as parse
+
+    return parse(path, source_file)
+
+
 Parser = Callable[[Path, SourceFile], pd.DataFrame]
 
 PARSERS: dict[str, Parser] = {
@@ -475,10 +483,14 @@ PARSERS: dict[str, Parser] = {
     "ddf_entities": parse_ddf_entities,
     "ddf_concepts": parse_ddf_concepts,
     "owid": parse_owid,
+    "gho_odata": parse_gho_odata,
 }
 
 #: Parsers that return the raw long frame (the others return their own tidy tables).
-DATA_PARSERS = frozenset({"datahub_tidy", "worldbank_api", "ghed_long", "ddf_datapoints", "owid"})
+DATA_PARSERS = frozenset({"datahub_tidy", "worldbank_api", "ghed_long", "ddf_datapoints", "owid", "gho_odata"})
+
+#: Columns of a raw long frame that describe its value (uncertainty bounds), never key dims.
+VALUE_ATTRIBUTES = ("lower", "upper")
 
 
 def parse_file(source_file: SourceFile, raw_dir: Path | None = None) -> pd.DataFrame:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from analysis.config import tables
 from analysis.config.catalogue import Catalogue, load_catalogue
-from analysis.config.references import load_instruments, load_meetings
+from analysis.config.references import AFFECTS, ALL_COUNTRIES, areas_for, load_events, load_instruments, load_meetings
 from analysis.config.registry import Registry, load_registry
 from analysis.core import paths, settings
 from analysis.core.errors import StoreError
@@ -52,7 +52,7 @@ __all__ = [
     "load", "panel", "latest", "aggregate", "aggregate_members", "catalogue", "catalogue_gaps", "sources",
     "countries", "members", "display_order", "country_names", "population_weights", "as_of",
     "band", "band_symbol", "judge", "nearest_year", "compute_latest", "headline_indicators",
-    "profile_indicators", "window_of", "tolerance_of", "direction_of", "min_difference_of",
+    "profile_indicators", "window_of", "tolerance_of", "direction_of", "min_difference_of", "events", "areas_of",
 ]
 
 
@@ -196,6 +196,17 @@ def panel(indicators: str | Iterable[str], countries: Countries = "FOCUS", years
 # --------------------------------------------------------------------------------------------
 # Latest value in a window
 
+#: The store's flag of values kept for the record but unfit for latest values and group statistics
+#: (set by the build's rules, e.g. more persons with than without a disability).
+SUSPECT_FLAG = settings.SUSPECT_FLAG
+
+
+def _without_suspect(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose flag is not ``suspect`` (the build leaves them out of latest and aggregates too)."""
+    if "flag" not in frame.columns:
+        return frame
+    return frame.loc[(frame["flag"] != SUSPECT_FLAG).fillna(True).to_numpy(dtype=bool)].reset_index(drop=True)
+
 
 def latest(indicators: str | Iterable[str] | None = None, countries: Countries = "FOCUS", *,
            window: int | None = None, ref_year: int | None = None, include_projections: bool = False,
@@ -210,7 +221,7 @@ def latest(indicators: str | Iterable[str] | None = None, countries: Countries =
     """
     ind = _check_indicators(indicators, processed_dir)
     iso = resolve_countries(countries, processed_dir=processed_dir)
-    data = store.read_indicators(ind, None, None, processed_dir=processed_dir)
+    data = _without_suspect(store.read_indicators(ind, None, None, processed_dir=processed_dir))
     ids = ind if ind is not None else sorted(data["indicator_id"].astype(str).unique())
     by_window: dict[int, list[str]] = {}
     for i in ids:
@@ -250,7 +261,8 @@ def aggregate(indicators: str | Iterable[str], group: str = "ASEAN", *, years: Y
     weight = settings.WEIGHT_INDICATOR
     wanted = list(ind) + ([weight] if weight not in ind else [])
     known = store.indicator_ids(processed_dir)
-    data = store.read_indicators([i for i in wanted if i in known], None, None, processed_dir=processed_dir)
+    data = _without_suspect(store.read_indicators([i for i in wanted if i in known], None, None,
+                                                  processed_dir=processed_dir))
     table = store.read_table("countries", processed_dir)
     wide = agg_rules.compute_aggregates(data, table, min_coverage=min_coverage, groups=(group,),
                                         on=on or as_of(processed_dir), weight_indicator=weight)
@@ -393,6 +405,38 @@ def meetings() -> pd.DataFrame:
 def instruments() -> pd.DataFrame:
     """Related ASEAN instruments (validated references table)."""
     return load_instruments()
+
+
+def events(countries: Countries = None, areas: str | Iterable[str] | None = None, *,
+           processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Dated, cited crises, reforms and milestones (``data/raw/references/events.csv``, validated, with
+    every code checked against the store's economies), in date order.
+
+    ``countries`` (as elsewhere: codes or group names; None: every event) keeps the events naming any
+    of them, and the ``WLD`` events, which concern everyone. ``areas`` (words of the ``affects``
+    vocabulary, see :func:`areas_of`; None: any) keeps the events affecting any of them. See
+    :func:`analysis.config.references.load_events` for the columns.
+    """
+    known = store.read_table("countries", processed_dir)["iso3"].astype(str)
+    table = load_events(known_iso3=known)
+    iso = resolve_countries(countries, processed_dir=processed_dir)
+    wanted = as_list(areas)
+    unknown = [a for a in wanted or () if a not in AFFECTS]
+    if unknown:
+        raise ValueError(f"unknown event area(s) {', '.join(unknown)}; known: {', '.join(AFFECTS)}")
+    keep = np.ones(len(table), dtype=bool)
+    if iso is not None:
+        keep &= table["iso3"].map(lambda codes: ALL_COUNTRIES in codes or bool(set(codes) & set(iso))).to_numpy(bool)
+    if wanted is not None:
+        keep &= table["affects"].map(lambda hit: bool(set(hit) & set(wanted))).to_numpy(dtype=bool)
+    return table.loc[keep].reset_index(drop=True)
+
+
+def areas_of(indicator_id: str) -> tuple[str, ...]:
+    """The event areas (``affects`` words) an indicator speaks to, from its catalogue group, domain and
+    concept by the one rule table :data:`analysis.config.references.AREA_RULES`; () for none."""
+    ind = _catalogue()[indicator_id]
+    return areas_for(ind.group, ind.domain, ind.concept or ind.id)
 
 
 def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:

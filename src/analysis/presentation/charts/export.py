@@ -31,7 +31,9 @@ _METADATA = {
 
 
 def figures_dir(root: Path | None = None) -> Path:
-    return Path(root) if root is not None else paths.reports_dir() / "figures"
+    """``root``, else :func:`analysis.core.paths.figures_dir`: the main job's staged figures, or a
+    scratch folder that nothing publishes (notebooks run by hand, tests)."""
+    return Path(root) if root is not None else paths.figures_dir()
 
 
 _SVG_CLIP_ID = re.compile(rb'id="(p[0-9a-f]{10})"')

@@ -8,6 +8,7 @@ to the dataset's vintage in ``data/sources.toml``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -94,4 +95,44 @@ def footer_lines(data: pd.DataFrame | None, notes: Iterable[str] = (), reg: Regi
     lines.extend(n for n in notes if n)
     if proj:
         lines.append(proj)
+    return lines
+
+
+EVENTS_SOURCE = "data/raw/references/events.csv"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def event_date(date: str) -> str:
+    """"2004", "Apr 2000" or "26 Dec 2004": a date at the precision the events table gives it."""
+    parts = str(date).split("-")
+    if len(parts) == 1:
+        return parts[0]
+    month = _MONTHS[int(parts[1]) - 1]
+    return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
+
+
+def _host(url: str) -> str:
+    host = urlsplit(str(url)).netloc
+    return host.removeprefix("www.")
+
+
+def events_lines(events: pd.DataFrame, who: Iterable[str], marks: Iterable[str] | None = None) -> list[str]:
+    """Footer lines naming the events drawn (date, title, countries, source site) and, apart, the rows
+    whose confidence is not high. ``who``: the countries each concerns ("" for all drawn);
+    ``marks``: the key drawn on the chart for each (numbers in small multiples), if any."""
+    if events is None or events.empty:
+        return []
+    marks = list(marks) if marks is not None else [""] * len(events)
+    items, doubtful = [], []
+    for rec, whom, mark in zip(events.itertuples(index=False), who, marks):
+        name = f"[{mark}] " if mark else ""
+        name += f"{event_date(rec.date)} {rec.title}"
+        items.append(f"{name} ({whom + '; ' if whom else ''}{_host(rec.source_url)})")
+        if rec.confidence != "high":
+            note = f", {rec.confidence_note}" if rec.confidence_note else ""
+            doubtful.append(f"{rec.title} ({rec.confidence} confidence{note})")
+    how = "dashed verticals, numbered" if any(marks) else "dashed verticals"
+    lines = [f"Events marked ({how}; {EVENTS_SOURCE}, one cited source per row): " + "; ".join(items) + "."]
+    if doubtful:
+        lines.append("Events not of high confidence: " + "; ".join(doubtful) + ".")
     return lines

@@ -30,14 +30,24 @@ from analysis.presentation.charts.common import (
     names_of,
     title_or,
 )
+from analysis.presentation.charts.footer import events_lines
 from analysis.presentation.charts.layout import repel_1d
-from analysis.presentation.charts.series import SeriesPanel, draw_series, series_panel
+from analysis.presentation.charts.series import (
+    SeriesPanel,
+    draw_event_band,
+    draw_series,
+    event_label,
+    event_records,
+    event_who,
+    select_events,
+    series_panel,
+)
 
 LABEL_SIZE = 7.8
 
 
-def _notes(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None, events: pd.DataFrame | None,
-           events_label: str | None) -> list[str]:
+def _notes(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None, marks: pd.DataFrame | None,
+           marks_label: str | None) -> list[str]:
     d = panel.data
     agg_note = ""
     if panel.has_aggregate:
@@ -45,9 +55,9 @@ def _notes(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None, events
                     f"({panel.n_range()} of {len(panel.members)}); shown where at least half report.")
     yr_span = f"{int(d['year'].min())}–{int(d['year'].max())}" if not d.empty else "no years"
     ev_note = ""
-    if events is not None and not events.empty:
-        years = ", ".join(str(int(y)) for y in sorted(set(events["year"])))
-        ev_note = f"Thin dashed verticals: {events_label or 'events'} ({years})."
+    if marks is not None and not marks.empty:
+        years = ", ".join(str(int(y)) for y in sorted(set(marks["year"])))
+        ev_note = f"Thin grey verticals: {marks_label or 'marked years'} ({years})."
     proj_note = "Projections dotted, on a shaded background." if panel.has_projections else ""
     return [f"{len(panel.have)} of {len(rows)} countries with data, {yr_span}.", missing_note(panel.missing, rows),
             agg_note, proj_note, ev_note]
@@ -65,13 +75,14 @@ def _key(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> list:
     return key_handles(groups, agg_label, extra)
 
 
-def _shade_projections(ax, d: pd.DataFrame) -> None:
+def _shade_projections(ax, d: pd.DataFrame):
     """A shaded background from the last estimate on, labelled "projections"."""
     first_proj = int(d.loc[d["projection"], "year"].min())
     last_est = int(d.loc[~d["projection"], "year"].max()) if (~d["projection"]).any() else first_proj
     ax.axvspan(last_est, int(d["year"].max()), color=palette.PROJECTION_SHADE, lw=0, zorder=0)
-    ax.text(last_est, 1.0, " projections", transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes),
-            ha="left", va="top", fontsize=7.8, color="#666666", style="italic")
+    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    return ax.text(last_est, 1.0, " projections", transform=trans, ha="left", va="top", fontsize=7.8, color="#666666",
+                   style="italic")
 
 
 def _draw_aggregate(ax, agg: pd.DataFrame) -> None:
@@ -98,18 +109,21 @@ def _end_labels(ax, items: list[tuple[str, float, str, bool]], fontsize: float =
             for (label, _, colour, bold), yy in zip(items, ys)]
 
 
-def _label_ends(ax, panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> None:
+def _end_items(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> list[tuple[str, float, str, bool]]:
     names = names_of(rows)
     d = panel.data
     items = [(names.get(iso, iso), float(d[d["iso3"] == iso].iloc[-1]["value"]), palette.style_of(iso, rows)["colour"],
               False) for iso in panel.have]
     if panel.has_aggregate:
         items.append((aggregate_name(aggregate), float(panel.agg["value"].iloc[-1]), palette.AGGREGATE_COLOUR, True))
-    # Reserve the right margin before measuring, then place the labels.
+    return items
+
+
+def _reserve_right_margin(ax, items: list[tuple[str, float, str, bool]]):
+    """An invisible copy of the longest end label, so that what is measured next (end labels, event
+    labels) sees the axes at their final width; remove it once they are placed."""
     longest = max((it[0] for it in items), key=len, default="")
-    ghost = ax.text(1.01, 0.5, longest + "   ", transform=ax.transAxes, fontsize=LABEL_SIZE, alpha=0, fontweight="bold")
-    _end_labels(ax, items)
-    ghost.remove()
+    return ax.text(1.01, 0.5, longest + "   ", transform=ax.transAxes, fontsize=LABEL_SIZE, alpha=0, fontweight="bold")
 
 
 @in_style
@@ -118,37 +132,47 @@ def lines(
     subtitle: str | None = None, unit: str | None = None, aggregate: str | None = "median",
     projections: bool = True, start: int | None = None, end: int | None = None, notes: Sequence[str] = (),
     made_by: str | None = None, width: float = DEFAULT_WIDTH, height: float = 4.6, events: pd.DataFrame | None = None,
-    events_label: str | None = None,
+    marks: pd.DataFrame | None = None, marks_label: str | None = None,
 ) -> Chart:
     """One line per country over time; projections dotted on a shaded background after the last estimate.
 
-    ``events``: optional frame with ``year`` and ``label`` columns drawn as thin vertical markers
-    (e.g. the years of the High Level Officials Meetings).
+    ``events``: the frame of :func:`analysis.store.api.events`; those about a country drawn (or all,
+    WLD), affecting an area of the indicator and dated within the years drawn are marked by a dashed
+    vertical with a short label above the data, and named with their source in the footer.
+    ``marks``: optional frame with a ``year`` column drawn as plain thin verticals, explained by
+    ``marks_label`` in the footer (e.g. the years of the High Level Officials Meetings).
     """
     d = check_tidy(data, what="lines")
     ind = one_indicator(d, "lines")
     unit = unit_of(d, unit)
     rows = country_rows(countries)
     panel = series_panel(d, rows, ind, unit, aggregate, start, end, projections)
-    notes = [*_notes(panel, rows, aggregate, events, events_label), *notes]
+    chosen = select_events(events, ind, panel.have, panel.data["year"])
+    names = names_of(rows)
+    who = [event_who(rec, names, panel.have) for rec in chosen.itertuples(index=False)]
+    notes = [*_notes(panel, rows, aggregate, marks, marks_label), *notes, *events_lines(chosen, who)]
     footer, sources = collect_footer(panel.data, notes)
     subtitle = subtitle if subtitle is not None else unit
     key = _key(panel, rows, aggregate)
     fr = frame(title_or(title, ind), subtitle, footer, body_height=height, width=width, key=key,
                key_cols=min(4, len(key)))
     ax = fr.body.subplots()
-    if panel.has_projections:
-        _shade_projections(ax, panel.data)
-    for rec in (events.itertuples(index=False) if events is not None else ()):
-        ax.axvline(rec.year, color="#bbbbbb", lw=0.8, ls=(0, (2, 2)), zorder=0.5)
+    top_text = [_shade_projections(ax, panel.data)] if panel.has_projections else []
+    for rec in (marks.itertuples(index=False) if marks is not None else ()):
+        ax.axvline(rec.year, color="#d0d0d0", lw=0.8, zorder=0.5, gid="mark")
     for iso in panel.have:
         draw_series(ax, panel.data[panel.data["iso3"] == iso], palette.style_of(iso, rows), gid=f"line-{iso}")
     if panel.has_aggregate:
         _draw_aggregate(ax, panel.agg)
     ax.set_ylabel(unit)
     ax.margins(x=0.01)
-    _label_ends(ax, panel, rows, aggregate)
-    coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing}
+    items = _end_items(panel, rows, aggregate)
+    ghost = _reserve_right_margin(ax, items)
+    draw_event_band(ax, chosen, [event_label(rec, names, panel.have) for rec in chosen.itertuples(index=False)],
+                    obstacles=top_text)
+    _end_labels(ax, items)
+    ghost.remove()
+    coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing, "events": event_records(chosen)}
     return finish(fr, kind="lines", title=title_or(title, ind), subtitle=subtitle, unit=unit, data=panel.plotted,
                   footer_lines=footer, notes=notes, coverage=coverage, sources=sources, axes={"main": ax},
                   made_by=made_by)

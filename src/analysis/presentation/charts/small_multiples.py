@@ -28,7 +28,17 @@ from analysis.presentation.charts.common import (
     names_of,
     title_or,
 )
-from analysis.presentation.charts.series import SeriesPanel, draw_series, series_panel
+from analysis.presentation.charts.footer import events_lines
+from analysis.presentation.charts.series import (
+    SeriesPanel,
+    draw_event_tags,
+    draw_series,
+    event_records,
+    event_who,
+    select_events,
+    series_panel,
+    tag_room,
+)
 
 
 def _aggregate_note(panel: SeriesPanel, aggregate: str | None) -> str:
@@ -54,14 +64,33 @@ def _draw_panel(ax, iso: str, name: str, panel: SeriesPanel, rows: pd.DataFrame)
     ax.tick_params(labelsize=7.2)
 
 
+def _mark_events(panels: dict, chosen: pd.DataFrame, tags: list[str]) -> None:
+    """Each panel's events, numbered; the shared y range first grows to leave the numbers a free row."""
+    if chosen.empty:
+        return
+    first = next(iter(panels.values()))
+    first.get_figure(root=True).canvas.draw()
+    ymin, ymax = first.get_ylim()
+    first.set_ylim(ymin, ymin + (ymax - ymin) / (1.0 - tag_room(first)))
+    renderer = first.get_figure(root=True).canvas.get_renderer()
+    for iso, ax in panels.items():
+        mine = [k for k, drawn in enumerate(chosen["drawn"]) if iso in drawn]
+        draw_event_tags(ax, [float(chosen["decimal_year"].iloc[k]) for k in mine], [tags[k] for k in mine], renderer)
+
+
 @in_style
 def small_multiples(
     data: pd.DataFrame, *, countries: Sequence[str] | None = None, title: str | None = None,
     subtitle: str | None = None, unit: str | None = None, aggregate: str | None = "median", ncols: int = 5,
     start: int | None = None, end: int | None = None, notes: Sequence[str] = (), made_by: str | None = None,
-    width: float = DEFAULT_WIDTH,
+    width: float = DEFAULT_WIDTH, events: pd.DataFrame | None = None,
 ) -> Chart:
-    """One small panel per country on a shared scale, each with the ASEAN aggregate for reference."""
+    """One small panel per country on a shared scale, each with the ASEAN aggregate for reference.
+
+    ``events``: the frame of :func:`analysis.store.api.events`; each event about a country drawn (or
+    all, WLD), affecting an area of the indicator and dated within the years drawn gets a number,
+    drawn with a dashed vertical in the panels of the countries it concerns and named in the footer.
+    """
     d = check_tidy(data, what="small_multiples")
     ind = one_indicator(d, "small_multiples")
     unit = unit_of(d, unit)
@@ -69,6 +98,11 @@ def small_multiples(
     panel = series_panel(d, rows, ind, unit, aggregate, start, end, True)
     notes = [f"{len(panel.have)} of {len(rows)} countries with data.", missing_note(panel.missing, rows),
              _aggregate_note(panel, aggregate), *notes]
+    chosen = select_events(events, ind, panel.have, panel.data["year"])
+    names = names_of(rows)
+    tags = [str(k) for k in range(1, len(chosen) + 1)]
+    who = [event_who(rec, names, panel.have) for rec in chosen.itertuples(index=False)]
+    notes += events_lines(chosen, who, marks=tags)
     footer, sources = collect_footer(panel.data, notes)
     subtitle = subtitle if subtitle is not None else unit
     n = len(rows)
@@ -77,14 +111,14 @@ def small_multiples(
     fr = frame(title_or(title, ind), subtitle, footer, body_height=1.55 * nrows, width=width, key=key,
                key_cols=len(key))
     axs = np.atleast_1d(fr.body.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
-    names = names_of(rows)
     panels = {}
     for ax, iso in zip(axs, rows["iso3"]):
         _draw_panel(ax, iso, names.get(iso, iso), panel, rows)
         panels[iso] = ax
     for ax in axs[n:]:
         ax.set_visible(False)
-    coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing}
+    _mark_events(panels, chosen, tags)
+    coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing, "events": event_records(chosen)}
     return finish(fr, kind="small_multiples", title=title_or(title, ind), subtitle=subtitle, unit=unit,
                   data=panel.plotted, footer_lines=footer, notes=notes, coverage=coverage, sources=sources,
                   axes=panels, made_by=made_by)

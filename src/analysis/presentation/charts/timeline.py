@@ -21,6 +21,7 @@ FOCUS_GROUP_LABELS = {
 }
 MEETING_COLOUR, INSTRUMENT_COLOUR = "#0072B2", "#D55E00"
 TEXT_SIZE = 7.8
+UNOFFICIAL = "(unofficial translation)"
 AXIS_X, MARKER_DY = 0.075, 0.2  # the vertical time line; markers sit on the first text line
 # Markers and text colour of each kind of event (a meeting's marker is open where its theme was not found).
 _MARKS = {
@@ -48,10 +49,11 @@ def _group_labels(focus_groups) -> str:
     return ", ".join(FOCUS_GROUP_LABELS.get(g, g) for g in items)
 
 
-def _shown_theme(theme: str, lang: str, topics: str) -> str:
-    """The theme as drawn: titles recorded only in Japanese by their English topics (no glyphs in the font)."""
-    if theme and lang not in ("", "en"):
-        return f"[title in Japanese] topics: {topics}"
+def _shown_theme(theme: str, theme_en: str, unofficial: bool, topics: str) -> str:
+    """The theme as drawn: its English title, marked where that is the project's own translation (the
+    original, often Japanese, stays in the CSV; its glyphs are not in the packaged font)."""
+    if theme_en:
+        return theme_en + (f" {UNOFFICIAL}" if unofficial else "")
     if theme:
         return theme
     return f"theme title not found; topics: {topics}" if topics else "theme not found"
@@ -60,8 +62,10 @@ def _shown_theme(theme: str, lang: str, topics: str) -> str:
 def _meeting_event(rec) -> dict:
     theme, topics = _text(rec.theme), _text(rec.topics).replace(";", ", ")
     city = "" if pd.isna(rec.city) else f", {rec.city}"
-    label = f"{_ordinal(int(rec.meeting_no))} HLOM{city}: {_shown_theme(theme, _text(rec.theme_language), topics)}"
+    shown = _shown_theme(theme, _text(rec.theme_en), bool(rec.theme_en_unofficial), topics)
+    label = f"{_ordinal(int(rec.meeting_no))} HLOM{city}: {shown}"
     return {"kind": "meeting", "year": int(rec.year), "date": _text(rec.dates), "label": label, "theme": theme,
+            "theme_en": _text(rec.theme_en), "theme_en_basis": _text(rec.theme_en_basis),
             "theme_found": bool(theme), "year_inferred": str(rec.year_basis) == "inferred",
             "focus_groups": _group_labels(rec.focus_groups), "source_url": _text(rec.source_url),
             "order": (int(rec.year), 0, int(rec.meeting_no))}
@@ -70,7 +74,8 @@ def _meeting_event(rec) -> dict:
 def _instrument_event(k: int, rec) -> dict:
     date = str(rec.date)
     return {"kind": "instrument", "year": int(date[:4]), "date": date, "label": str(rec.instrument),
-            "theme": str(rec.instrument), "theme_found": True, "year_inferred": False,
+            "theme": str(rec.instrument), "theme_en": str(rec.instrument), "theme_en_basis": "", "theme_found": True,
+            "year_inferred": False,
             "focus_groups": _group_labels(rec.focus_groups), "source_url": _text(rec.source_url),
             "order": (int(date[:4]), 1, k)}
 
@@ -81,7 +86,8 @@ def _gap_events(events: list[dict]) -> list[dict]:
     if not years:
         return []
     return [{"kind": "no meeting recorded", "year": yr, "date": "", "label": "no meeting recorded", "theme": "",
-             "theme_found": False, "year_inferred": False, "focus_groups": "", "source_url": "", "order": (yr, 0, 0)}
+             "theme_en": "", "theme_en_basis": "", "theme_found": False, "year_inferred": False, "focus_groups": "",
+             "source_url": "", "order": (yr, 0, 0)}
             for yr in range(min(years), max(years) + 1) if yr not in years]
 
 
@@ -100,12 +106,15 @@ def _footer(table: pd.DataFrame, notes: Sequence[str]) -> tuple[list[str], list[
     n_gap = int((~table.loc[kind == "meeting", "theme_found"]).sum())
     n_meet, n_instr = int((kind == "meeting").sum()), int((kind == "instrument").sum())
     no_meeting = sorted(table.loc[kind == "no meeting recorded", "year"].astype(int).tolist())
+    n_translated = int(table["label"].str.endswith(UNOFFICIAL).sum())
     source = ["Source: compiled for this project from MHLW, ASEAN and news pages; one cited source_url per row "
               f"(data/raw/references/meeting_themes.csv, {n_meet} meetings; asean_instruments.csv, "
               f"{n_instr} instruments)."]
     notes = [f"Theme not found for {n_gap} of {n_meet} meetings (open circles): a gap in the record.",
              "Years marked (year inferred) were inferred, not stated, by the cited page.",
              ("No meeting recorded in " + ", ".join(map(str, no_meeting)) + " (crosses).") if no_meeting else "",
+             (f"{n_translated} titles marked (unofficial translation) were translated for this project; the CSV "
+              "keeps the original titles.") if n_translated else "",
              *notes]
     coverage = {"meetings": n_meet, "themes_not_found": n_gap, "instruments": n_instr,
                 "years_without_meeting": no_meeting}
@@ -171,8 +180,9 @@ def timeline(
     One row per event in date order; ``meetings`` and ``instruments`` default to the API's validated
     tables (``api.meetings()``, ``api.instruments()``). A meeting whose theme was not found is drawn
     as an open marker with "theme not found" (a gap in the record, not a missing meeting); years
-    that were inferred rather than stated are flagged. Themes recorded only in Japanese are shown by
-    their English topic list (the glyphs are not in the packaged font); the CSV keeps the original title.
+    that were inferred rather than stated are flagged. Every theme is shown by its English title
+    (``theme_en``), followed by "(unofficial translation)" where ``theme_en_basis`` says so; the CSV
+    keeps the original title beside it.
     """
     meetings = api.meetings() if meetings is None else meetings
     instruments = api.instruments() if instruments is None else instruments

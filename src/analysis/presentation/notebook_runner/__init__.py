@@ -44,6 +44,7 @@ from analysis.presentation.notebook_runner.runner import (
     STATE_FILE,
     NotebookError,
     NotebookRun,
+    ParameterError,
     Progress,
     RunResult,
     check_countries,
@@ -59,7 +60,7 @@ from analysis.presentation.notebook_runner.runner import (
 
 __all__ = [
     "FIGURES_PARAMETER", "KERNEL", "NOTEBOOK_GLOB", "PROFILE_NOTEBOOK", "PROFILE_PARAMETER", "STATE_FILE",
-    "VOLATILE_PATTERNS", "NotebookError", "NotebookRun", "Progress", "RunResult", "check_countries",
+    "VOLATILE_PATTERNS", "NotebookError", "NotebookRun", "ParameterError", "Progress", "RunResult", "check_countries",
     "clean_executed", "default_jobs", "discover", "find_volatile", "focus_countries", "merge_streams",
     "notebook_source_hash", "parameters_for", "run_key", "run_notebooks", "store_hash", "title_of", "to_html",
 ]

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,9 +32,14 @@ _SAFE_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 class NotebookError(AnalysisError):
     """One or more notebooks failed to execute or produced volatile output, or a parameter is wrong."""
 
-    #: the CLI's exit status: a step failed (a wrong parameter is caught before anything runs, but
-    #: it is reported the same way so that a script sees the notebooks step fail)
+    #: the CLI's exit status: a step failed
     exit_code = 3
+
+
+class ParameterError(NotebookError):
+    """A notebook name, parameter or profile country that does not exist: found before any kernel starts."""
+
+    exit_code = 2  # the user's to fix, like any configuration error
 
 
 @dataclass
@@ -163,7 +169,7 @@ def discover(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[Pa
     chosen = [p for p in found if p.stem in wanted or p.stem[:2] in wanted]
     unknown = [n for n in wanted if not any(p.stem == n or p.stem[:2] == n for p in found)]
     if unknown:
-        raise NotebookError(f"{paths.relative_to_root(Path(notebooks_dir))}: no notebook named {unknown}")
+        raise ParameterError(f"{paths.relative_to_root(Path(notebooks_dir))}: no notebook named {unknown}")
     return chosen
 
 
@@ -177,7 +183,7 @@ def check_countries(source: Path, countries: Sequence[object]) -> None:
     allowed = focus_countries()
     for value in countries:
         if str(value) not in allowed:
-            raise NotebookError(f"{paths.relative_to_root(source)}: parameter {PROFILE_PARAMETER}={value!r}: "
+            raise ParameterError(f"{paths.relative_to_root(source)}: parameter {PROFILE_PARAMETER}={value!r}: "
                                 f"{PROFILE_PARAMETER} must be one of {', '.join(allowed)}")
 
 
@@ -192,7 +198,7 @@ def parameters_for(selected: Sequence[Path], parameters: Mapping[str, object] | 
     for name in given:
         if not any(name in names for names in declared.values()):
             known = sorted({n for names in declared.values() for n in names})
-            raise NotebookError(f"parameter {name!r}: no selected notebook declares it in its parameters cell "
+            raise ParameterError(f"parameter {name!r}: no selected notebook declares it in its parameters cell "
                                 f"(declared: {', '.join(known) or 'none'})")
     return {source: {k: v for k, v in given.items() if k in declared.get(source, ())} for source in selected}
 
@@ -262,11 +268,14 @@ class _Plan:
     countries: Sequence[str] | None
     notebooks_dir: Path
     output_dir: Path
+    figures_dir: Path
 
 
 def _tasks(selected: Sequence[Path], params: Mapping[Path, Mapping[str, object]], plan: _Plan) -> list[_Task]:
     store = store_hash()
-    mode = "inplace" if plan.inplace else "copy"
+    # Where the charts went is part of what a run made: a run by hand (charts in scratch/) does not
+    # make the main job's charts in reports/figures/ up to date.
+    mode = f"{'inplace' if plan.inplace else 'copy'}|{paths.relative_to_root(plan.figures_dir)}"
     out = plan.output_dir
     tasks = []
     for source in selected:
@@ -285,7 +294,7 @@ def _tasks(selected: Sequence[Path], params: Mapping[Path, Mapping[str, object]]
             tasks.append(_Task(
                 name=f"{source.stem}[{iso3}]", source=source, parameters=country_params, notebook_target=None,
                 html_target=out / "profiles" / f"{iso3}.html", cwd=plan.notebooks_dir,
-                key=run_key(source, country_params, store), title_suffix=f": {iso3}"))
+                key=run_key(source, country_params, store) + f"|{mode}", title_suffix=f": {iso3}"))
     return tasks
 
 
@@ -343,18 +352,34 @@ def _execute_all(todo: Sequence[_Task], jobs: int, record: Callable[[_Task, Note
             notify(Progress(done, len(todo), run, tuple(t.name for t in pending[:1])))
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # fork: workers inherit the environment (project root, staging folders) without re-importing anything
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {pool.submit(_execute_task, task): task for task in todo}
-        for done, future in enumerate(as_completed(futures), start=1):
-            task = futures[future]
-            run = future.result()
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_interrupts_to_the_parent)
+    try:
+        by_name = {task.name: task for task in todo}
+        for done, run in enumerate(pool.imap_unordered(_execute_task, todo), start=1):
+            task = by_name[run.name]
             record(task, run)
             pending.remove(task)
             # the pool starts tasks in submission order, so the running ones lead the pending list
             notify(Progress(done, len(todo), run, tuple(t.name for t in pending[:jobs])))
+    except KeyboardInterrupt:
+        # Stop at once: queued notebooks are dropped, running ones end with their worker (a kernel
+        # notices that its parent is gone and exits).
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches the whole process group; only the parent acts on it (see ``_execute_all``), and
+    its ``terminate`` ends a worker on the spot (the CLI turns SIGTERM into an exception, with a
+    traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequence[str] | None = None,
@@ -377,7 +402,8 @@ def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequen
     """
     plan = _Plan(inplace=inplace, export_html=export_html, profiles=profiles, countries=countries,
                  notebooks_dir=Path(notebooks_dir or paths.notebooks_dir()),
-                 output_dir=Path(output_dir or paths.reports_dir() / "notebooks"))
+                 output_dir=Path(output_dir or paths.reports_dir() / "notebooks"),
+                 figures_dir=Path(figures_dir or paths.figures_dir()))
     start = time.perf_counter()
     selected = discover(plan.notebooks_dir, names)
     if not selected:
@@ -395,7 +421,7 @@ def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequen
         result.removed = _prune(tasks, plan, state)
         _write_state(state_path, state)
     todo = [t for t in tasks if force or not t.up_to_date(state)]
-    _clear_figures(tasks, todo, Path(figures_dir or paths.figures_dir()))
+    _clear_figures(tasks, todo, plan.figures_dir)
     runs: dict[str, NotebookRun] = {t.name: NotebookRun(name=t.name, status="skipped") for t in tasks}
 
     def record(task: _Task, run: NotebookRun) -> None:

@@ -132,15 +132,22 @@ def _draw_lines(spec: dict, ids: list[str], ctx: ReportContext, made_by: str) ->
     meta = ctx.meta(ids[0])
     data = _series_or_skip(spec, ids, ctx)
     group = spec.get("events")
-    events = ctx.meeting_years(group) if group else None
+    marks = ctx.meeting_years(group) if group else None
     label = f"years of meetings on {group.replace('_', ' ')}" if group else None
-    return charts.lines(data, title=meta.title, unit=meta.unit, made_by=made_by, events=events, events_label=label)
+    return charts.lines(data, title=meta.title, unit=meta.unit, made_by=made_by, marks=marks, marks_label=label,
+                        events=_events(ctx))
+
+
+def _events(ctx: ReportContext) -> pd.DataFrame:
+    """The dated crises and reforms concerning the focus countries; each chart keeps those of its
+    indicator's areas and years."""
+    return api.events("FOCUS", processed_dir=ctx.processed_dir)
 
 
 def _draw_small_multiples(spec: dict, ids: list[str], ctx: ReportContext, made_by: str) -> charts.Chart:
     meta = ctx.meta(ids[0])
     data = _series_or_skip(spec, ids, ctx)
-    return charts.small_multiples(data, title=meta.title, unit=meta.unit, made_by=made_by)
+    return charts.small_multiples(data, title=meta.title, unit=meta.unit, made_by=made_by, events=_events(ctx))
 
 
 def _draw_slope(spec: dict, ids: list[str], ctx: ReportContext, made_by: str) -> charts.Chart:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import make_synthetic_project
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from benchmarks import growth, run  # noqa: E402

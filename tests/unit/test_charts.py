@@ -320,7 +320,9 @@ def test_timeline_accepts_focus_groups_as_tuples_or_text():
         "meeting_no": [1, 3], "year": [2090, 2092], "dates": ["2090-01-01", pd.NA], "city": ["Synthetica", pd.NA],
         "theme": ["Synthetic theme", pd.NA], "theme_language": ["en", pd.NA], "topics": [pd.NA, "care;pensions"],
         "year_basis": ["stated", "inferred"], "focus_groups": [("older_persons", "children"), "mothers;children"],
-        "source_url": ["https://example.org/1", "https://example.org/3"]})
+        "source_url": ["https://example.org/1", "https://example.org/3"],
+        "theme_en": ["Synthetic theme", pd.NA], "theme_en_basis": ["official", pd.NA],
+        "theme_en_unofficial": [False, False]})
     instruments = pd.DataFrame({"date": ["2091-05-01"], "instrument": ["Synthetic declaration"],
                                 "focus_groups": [("persons_with_disabilities",)], "source_url": ["https://example.org/i"]})
     chart = charts.timeline(meetings, instruments, title="Synthetic timeline")

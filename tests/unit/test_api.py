@@ -2,7 +2,7 @@
 and its reading of the real catalogue.
 
 The rules the API applies (latest value, aggregates, bands, membership) are tested on their own in
-tests/test_rules_*.py; here the question is whether the API feeds them the right data and the
+tests/unit/test_rules_*.py; here the question is whether the API feeds them the right data and the
 declared parameters (catalogue windows, the store's ``as_of``, the settings), and whether what it
 computes on the fly agrees with what the build stored. The synthetic store is built as of the day
 before the synthetic member BBB joins, so "as of the store" and "as of today" differ.

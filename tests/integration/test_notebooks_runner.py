@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -44,6 +49,8 @@ def make_synthetic_notebook(path: Path, body: str = "print(f'answer {SYNTHETIC_C
 def project(tmp_path, monkeypatch):
     """A throwaway project root so the runner's state and hashes never touch the real one."""
     monkeypatch.setenv("ANALYSIS_PROJECT_ROOT", str(tmp_path))
+    for env in ("ANALYSIS_PROCESSED_DIR", "ANALYSIS_REPORTS_DIR", "ANALYSIS_FIGURES_DIR"):
+        monkeypatch.delenv(env, raising=False)  # e.g. `make test` sends notebook charts elsewhere
     (tmp_path / "data" / "processed").mkdir(parents=True)
     (tmp_path / "data" / "processed" / "manifest.json").write_text('{"synthetic": 1}\n')
     make_synthetic_notebook(tmp_path / "notebooks" / "01_synthetic.ipynb")
@@ -54,7 +61,7 @@ def _stdout(nb: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
-def test_executes_copy_and_exports_html_without_code(project):
+def test_executes_copy_and_exports_html_without_code_or_volatile_metadata(project):
     result = run_notebooks(names=["01"], profiles=False)
     assert [r.status for r in result.runs] == ["executed"]
     executed = nbformat.read(project / "reports" / "notebooks" / "executed" / "01_synthetic.ipynb", as_version=4)
@@ -67,10 +74,7 @@ def test_executes_copy_and_exports_html_without_code(project):
     assert "SYNTHETIC_CODE_MARKER" not in html  # code cells are excluded
     assert "What the data cannot say" in html
     assert "<title>Synthetic notebook</title>" in html
-
-
-def test_executed_copy_has_no_volatile_metadata(project):
-    run_notebooks(names=["01_synthetic"], profiles=False, export_html=False)
+    # no volatile metadata in the executed copy
     text = (project / "reports" / "notebooks" / "executed" / "01_synthetic.ipynb").read_text()
     doc = json.loads(text)
     assert "papermill" not in doc["metadata"]
@@ -100,20 +104,13 @@ def test_inplace_writes_outputs_into_the_notebook_and_then_skips(project):
     nb_path = project / "notebooks" / "01_synthetic.ipynb"
     run_notebooks(inplace=True, names=["01"], profiles=False, export_html=False)
     assert "answer 42" in _stdout(nbformat.read(nb_path, as_version=4))
-    assert not (project / "reports" / "notebooks" / "executed").exists()
+    assert not (project / "reports").exists()  # an in-place run publishes nothing
     # executing in place changes outputs, not sources: nothing to redo
     assert run_notebooks(inplace=True, names=["01"], profiles=False, export_html=False).runs[0].status == "skipped"
-    # but a notebook whose outputs were cleared (same sources) is executed again
+    first = nb_path.read_bytes()
+    # but a notebook whose outputs were cleared (same sources) is executed again, to the same bytes
     make_synthetic_notebook(nb_path)
     assert run_notebooks(inplace=True, names=["01"], profiles=False, export_html=False).runs[0].status == "executed"
-    assert "answer 42" in _stdout(nbformat.read(nb_path, as_version=4))
-
-
-def test_inplace_output_is_byte_identical_across_runs(project):
-    nb_path = project / "notebooks" / "01_synthetic.ipynb"
-    run_notebooks(inplace=True, names=["01"], profiles=False, export_html=False)
-    first = nb_path.read_bytes()
-    run_notebooks(inplace=True, names=["01"], profiles=False, export_html=False, force=True)
     assert nb_path.read_bytes() == first
 
 
@@ -129,27 +126,26 @@ def test_profile_notebook_runs_per_country_with_parameters(project, synthetic_fo
                                              f"{nbrun.PROFILE_NOTEBOOK}[BBB]"]
     profile = (project / "reports" / "notebooks" / "profiles" / "BBB.html").read_text()
     assert "country BBB" in profile and "country AAA" not in profile
+    # a full run for fewer countries (`--countries AAA`) removes the pages of the others, redoing nothing
+    again = run_notebooks(names=[nbrun.PROFILE_NOTEBOOK], countries=["AAA"], prune=True)
+    assert [r.status for r in again.runs] == ["skipped", "skipped"]
+    assert again.removed == ["reports/notebooks/profiles/BBB.html"]
+    assert sorted(p.name for p in (project / "reports" / "notebooks" / "profiles").iterdir()) == ["AAA.html"]
 
 
-def test_parameters_are_injected(project):
-    run_notebooks(names=["01"], profiles=False, parameters={"country": "ZZZ"}, export_html=False)
-    executed = nbformat.read(project / "reports" / "notebooks" / "executed" / "01_synthetic.ipynb", as_version=4)
-    assert "country ZZZ" in _stdout(executed)
-    assert executed.metadata["papermill"] == {"parameters": {"country": "ZZZ"}}
-    assert [c.id for c in executed.cells][:3] == ["intro", "params", "injected-parameters"]
-
-
-def test_failure_keeps_last_good_outputs_and_raises(project):
+def test_failure_keeps_last_good_outputs_and_names_only_the_failed_notebook(project):
     run_notebooks(names=["01"], profiles=False)
     html_path = project / "reports" / "notebooks" / "01_synthetic.html"
     good = html_path.read_bytes()
+    make_synthetic_notebook(project / "notebooks" / "02_broken.ipynb", body="raise ValueError('synthetic failure')")
+    with pytest.raises(NotebookError, match="synthetic failure") as info:
+        run_notebooks(profiles=False)  # 01 is up to date, 02 fails
+    assert "02_broken" in str(info.value) and "01_synthetic" not in str(info.value)
     make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb", body="raise ValueError('synthetic failure')")
-    with pytest.raises(NotebookError, match="synthetic failure"):
-        run_notebooks(names=["01"], profiles=False)
-    assert html_path.read_bytes() == good
     result = run_notebooks(names=["01"], profiles=False, raise_on_error=False)
     assert result.runs[0].status == "failed" and not result.ok
     assert "failed" in result.summary()
+    assert html_path.read_bytes() == good  # the last good output stays
     leftovers = [p.name for p in html_path.parent.rglob("*.tmp")]
     assert leftovers == []
 
@@ -262,10 +258,14 @@ def test_profile_parameter_runs_that_country_only(project, synthetic_focus):
     assert "country BBB" in (project / "reports" / "notebooks" / f"{nbrun.PROFILE_NOTEBOOK}.html").read_text()
 
 
-def test_parameters_go_only_to_notebooks_that_declare_them(project):
+def test_parameters_are_injected_only_into_notebooks_that_declare_them(project):
     make_synthetic_notebook(project / "notebooks" / "02_other.ipynb", params="NOTEBOOK = '02_other'\nx = 1",
                             body="print('x', x)\ncountry = 'none'")
     run_notebooks(names=["01", "02"], profiles=False, parameters={"country": "ZZZ"}, export_html=False)
+    executed = nbformat.read(project / "reports" / "notebooks" / "executed" / "01_synthetic.ipynb", as_version=4)
+    assert "country ZZZ" in _stdout(executed)
+    assert executed.metadata["papermill"] == {"parameters": {"country": "ZZZ"}}
+    assert [c.id for c in executed.cells][:3] == ["intro", "params", "injected-parameters"]
     other = nbformat.read(project / "reports" / "notebooks" / "executed" / "02_other.ipynb", as_version=4)
     assert "papermill" not in other.metadata  # nothing injected into a notebook without `country`
 
@@ -278,7 +278,7 @@ folder.mkdir(parents=True, exist_ok=True)
 (folder / 'chart-a.png').write_text('drawn')"""
 
 
-def test_figures_go_to_scratch_unless_told_and_stale_ones_are_removed(project, monkeypatch):
+def test_figures_go_to_scratch_unless_told_stale_ones_go_and_skipped_runs_keep_theirs(project, monkeypatch):
     make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb", body=FIGURE_BODY,
                             params="NOTEBOOK = '01_synthetic'\ncountry = 'AAA'")
     scratch = project / "scratch" / "figures" / "01_synthetic"
@@ -287,20 +287,15 @@ def test_figures_go_to_scratch_unless_told_and_stale_ones_are_removed(project, m
     run_notebooks(names=["01"], profiles=False)
     assert sorted(p.name for p in scratch.iterdir()) == ["chart-a.png"]
     assert not (project / "reports" / "figures").exists()
+    # up to date: skipped, and its charts stay as they are
+    before = (scratch / "chart-a.png").stat().st_mtime_ns
+    assert run_notebooks(names=["01"], profiles=False).runs[0].status == "skipped"
+    assert (scratch / "chart-a.png").stat().st_mtime_ns == before
+    # the main job names the (staged) figures folder; charts made elsewhere do not make it up to date
     staged = project / "staged-figures"
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(staged))
-    run_notebooks(names=["01"], profiles=False, force=True)
+    assert run_notebooks(names=["01"], profiles=False).runs[0].status == "executed"
     assert (staged / "01_synthetic" / "chart-a.png").read_text() == "drawn"
-
-
-def test_skipped_notebook_keeps_its_figures(project):
-    make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb", body=FIGURE_BODY,
-                            params="NOTEBOOK = '01_synthetic'\ncountry = 'AAA'")
-    run_notebooks(names=["01"], profiles=False)
-    chart = project / "scratch" / "figures" / "01_synthetic" / "chart-a.png"
-    before = chart.stat().st_mtime_ns
-    assert run_notebooks(names=["01"], profiles=False).runs[0].status == "skipped"
-    assert chart.stat().st_mtime_ns == before
 
 
 def test_prune_removes_outputs_of_notebooks_and_countries_that_are_gone(project, synthetic_focus):
@@ -328,16 +323,20 @@ def test_progress_reports_each_finished_notebook_and_the_running_ones(project):
     assert events[0].running == ("01_synthetic", "02_second")
     assert sorted(e.finished.name for e in events[1:]) == ["01_synthetic", "02_second"]
     assert events[-1].running == ()
-    events.clear()
-    run_notebooks(profiles=False, export_html=False, progress=events.append, jobs=1, force=True)
-    assert [e.running for e in events] == [("01_synthetic",), ("02_second",), ()]
-    assert [e.finished.name for e in events[1:]] == ["01_synthetic", "02_second"]
 
 
-def test_failure_message_names_only_the_failed_notebook(project):
-    make_synthetic_notebook(project / "notebooks" / "02_broken.ipynb", body="raise ValueError('synthetic failure')")
-    with pytest.raises(NotebookError) as info:
-        run_notebooks(profiles=False, export_html=False)
-    message = str(info.value)
-    assert "02_broken" in message and "synthetic failure" in message
-    assert "01_synthetic" not in message
+def test_ctrl_c_stops_a_parallel_run_at_once_without_tracebacks(project):
+    for name in ("01_synthetic", "02_slow", "03_slow"):
+        make_synthetic_notebook(project / "notebooks" / f"{name}.ipynb", body="import time\ntime.sleep(60)")
+    env = {**os.environ, "ANALYSIS_PROJECT_ROOT": str(project)}
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", "notebooks", "--force"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    assert "3 notebook run(s) to execute" in proc.stdout.readline()
+    time.sleep(1.5)  # both kernels busy
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    start = time.monotonic()
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert time.monotonic() - start < 15  # not after the queued notebooks
+    assert "Traceback" not in rest and "interrupted" in rest
+    assert not (project / "reports" / "notebooks" / "01_synthetic.html").exists()

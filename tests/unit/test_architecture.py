@@ -13,7 +13,7 @@ from pathlib import Path
 
 import analysis.rules
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RULES_DIR = Path(analysis.rules.__file__).resolve().parent
 
 # The console script `lint-imports` is this entry point; calling it through the running interpreter

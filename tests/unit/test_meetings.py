@@ -26,7 +26,8 @@ from analysis.store.themes import (
 )
 from conftest import SYNTHETIC_CATALOGUE
 
-HEADER = "meeting_no,year,year_basis,dates,city,theme,theme_language,focus_groups,topics,source_url,confidence\n"
+HEADER = ("meeting_no,year,year_basis,dates,city,theme,theme_language,focus_groups,topics,source_url,confidence,"
+          "theme_en,theme_en_basis\n")
 
 
 def write_synthetic_meetings(tmp_path: Path, rows: str) -> Path:
@@ -36,10 +37,14 @@ def write_synthetic_meetings(tmp_path: Path, rows: str) -> Path:
 
 
 SYNTHETIC_MEETINGS = (
-    "1,2003,stated,,,,,,,https://example.org/1,theme not found\n"
-    "2,2008,stated,2008-09-08/2008-09-11,Tokyo,Synthetic theme A,en,children;mothers,topic,https://example.org/2,high\n"
-    "3,2010,inferred,,Tokyo,,,older_persons,topic,https://example.org/3,medium; theme title not found\n"
+    "1,2003,stated,,,,,,,https://example.org/1,theme not found,,\n"
+    "2,2008,stated,2008-09-08/2008-09-11,Tokyo,Synthetic theme A,en,children;mothers,topic,https://example.org/2,high,"
+    "Synthetic theme A,official\n"
+    "3,2010,inferred,,Tokyo,,,older_persons,topic,https://example.org/3,medium; theme title not found,,\n"
 )
+#: a theme recorded in another language, with the project's English translation
+SYNTHETIC_TRANSLATED = ("4,2012,stated,,Kobe,合成テーマ,ja,children,topic,https://example.org/4,high,"
+                        "Synthetic translated theme,unofficial translation\n")
 
 
 def test_load_meetings_keeps_gaps_and_basis(tmp_path):
@@ -60,16 +65,51 @@ def test_meetings_by_focus_group_explodes_and_drops_empty(tmp_path):
 
 
 def test_unknown_focus_group_names_file_and_row(tmp_path):
-    path = write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS + "4,2011,stated,,,T,en,pets,,,high\n")
+    path = write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS + "4,2011,stated,,,T,en,pets,,,high,T,official\n")
     with pytest.raises(InputError, match=r"synthetic_meeting_themes.csv, row 5: unknown focus group"):
         load_meetings(path)
 
 
 def test_bad_year_basis_and_year_are_errors(tmp_path):
     with pytest.raises(InputError, match="row 2: year_basis"):
-        load_meetings(write_synthetic_meetings(tmp_path, "1,2003,guessed,,,,,,,,\n"))
+        load_meetings(write_synthetic_meetings(tmp_path, "1,2003,guessed,,,,,,,,,,\n"))
     with pytest.raises(InputError, match="row 2: meeting_no and year must be integers"):
-        load_meetings(write_synthetic_meetings(tmp_path, "1,20x3,stated,,,,,,,,\n"))
+        load_meetings(write_synthetic_meetings(tmp_path, "1,20x3,stated,,,,,,,,,,\n"))
+
+
+def test_english_titles_and_their_basis(tmp_path):
+    meetings = load_meetings(write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS + SYNTHETIC_TRANSLATED))
+    rows = meetings.set_index("meeting_no")
+    assert rows.loc[2, "theme_en"] == "Synthetic theme A" and not rows.loc[2, "theme_en_unofficial"]
+    assert rows.loc[4, "theme_en"] == "Synthetic translated theme" and rows.loc[4, "theme_en_unofficial"]
+    assert pd.isna(rows.loc[1, "theme_en"]) and not rows.loc[1, "theme_en_unofficial"]
+
+
+@pytest.mark.parametrize("row, rule", [
+    ("4,2012,stated,,,合成テーマ,ja,children,,https://example.org/4,high,,\n", "theme_en required"),
+    ("4,2012,stated,,,T,en,children,,https://example.org/4,high,T,\n", "theme_en_basis required"),
+    ("4,2012,stated,,,T,ja,children,,https://example.org/4,high,T,machine translation\n", "theme_en_basis vocabulary"),
+])
+def test_english_title_rules_name_file_row_and_rule(tmp_path, row, rule):
+    path = write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS + row)
+    with pytest.raises(InputError, match=rf"synthetic_meeting_themes.csv, row 5: .*\[rule: {rule}\]"):
+        load_meetings(path)
+
+
+def test_timeline_shows_english_titles_and_marks_translations(tmp_path):
+    from analysis.presentation.charts import timeline
+
+    meetings = load_meetings(write_synthetic_meetings(tmp_path, SYNTHETIC_MEETINGS + SYNTHETIC_TRANSLATED))
+    instruments = pd.DataFrame({"date": pd.Series([], dtype="string"), "instrument": pd.Series([], dtype="string"),
+                                "focus_groups": pd.Series([], dtype="object"),
+                                "source_url": pd.Series([], dtype="string")})
+    chart = timeline(meetings, instruments)
+    labels = chart.data.set_index("theme")["label"]
+    assert labels["合成テーマ"].endswith(": Synthetic translated theme (unofficial translation)")
+    assert labels["Synthetic theme A"].endswith(": Synthetic theme A")
+    assert not chart.data["label"].str.contains("Japanese").any()
+    assert any("1 titles marked (unofficial translation)" in line for line in chart.footer)
+    chart.close()
 
 
 def test_missing_column_is_an_error(tmp_path):
@@ -106,6 +146,8 @@ def synthetic_catalogue() -> pd.DataFrame:
         "domain": ["social_protection", "health", "health", "poverty_and_context", "poverty_and_context",
                    "health", "care"],
         "better": ["higher", "lower", "lower", "lower", "neutral", "higher", "higher"],
+        # the older vintage names its newer namesake as its concept, as in data/indicators.toml
+        "concept": ["a_old", "b_child", "b_child", "c_pov", "d_ctx", "e_health", "f_only_wpp"],
     })
 
 

@@ -23,7 +23,8 @@ from analysis.config.registry import Registry, load_registry
 from analysis.core import paths
 from analysis.core.errors import FetchError
 from analysis.pipeline import fetch
-from analysis.pipeline.fetch import STATE_FILE_NAME, DownloadPolicy, fetch_all, sources_table
+from analysis.pipeline.fetch import STATE_FILE_NAME, DownloadPolicy, fetch_all
+from analysis.pipeline.sources import sources_table
 from http_fixtures import LoopbackServer, Reply
 
 # Tiny timeouts; pooch's pauses between attempts are not slept (see the ``waits`` fixture).

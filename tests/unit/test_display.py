@@ -25,7 +25,7 @@ from analysis.core.errors import AnalysisError
 from analysis.presentation import charts, display
 from analysis.store import api
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 # ---------------------------------------------------------------- a synthetic API
 

@@ -3,31 +3,41 @@
 The real steps take minutes; these tests replace each step's command line with a small synthetic
 program (``FAKE_STEP`` below) that writes made-up deliverables where the job's staging area says,
 so the job's own logic (staging, publication, failure, interruption, leftovers, lock) is tested in
-seconds. The real job on the real data is run once in tests/test_job_real.py.
+seconds. The last tests use the one run of the REAL job on the real data that the session shares
+(``main_job`` in tests/conftest_job.py, in a temporary copy of the project).
 """
 
 from __future__ import annotations
 
+import configparser
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from analysis.cli import build_parser, main
 from analysis.cli import lock as lock_module
-from analysis.cli.job import Job, JobOptions, step_argv
+from analysis.cli import main
+from analysis.cli.job import Job, JobOptions
 from analysis.cli.lock import LockBusy, checkout_lock
-from analysis.cli.progress import notebook_line
 from analysis.cli.staging import clean_leftovers, prune_figures, prune_report
 from analysis.core import paths
-from analysis.presentation.notebook_runner import NotebookRun, Progress
+from analysis.presentation.notebook_runner import merge_streams
+from analysis.store import api
+
+if TYPE_CHECKING:
+    from conftest_job import JobRun
+
+# the session's one run of the real main job (the fixture ``main_job``)
+pytest_plugins = ["conftest_job"]
 
 # A synthetic step: writes made-up deliverables (only when they differ, like the real steps) into the
 # folders the job's environment names, then its account for the job. FAKE_VERSION changes the
@@ -307,36 +317,6 @@ def test_steps_of_the_job_do_not_wait_for_the_jobs_own_lock(project, monkeypatch
             pass
 
 
-# ------------------------------------------------------------------------------ CLI: errors and help
-
-
-def test_help_documents_the_exit_codes():
-    for argv in ([], ["run"]):
-        parser = build_parser()
-        text = parser.format_help() if not argv else parser._subparsers._group_actions[0].choices["run"].format_help()
-        for code in ("0 ", "2 ", "3 ", "4 ", "130 "):
-            assert f"\n  {code}" in text, (argv, code)
-
-
-def test_user_error_is_one_line_without_traceback(project, capsys):
-    assert main(["build", "--as-of", "01/07/2026"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: --as-of must be a date as YYYY-MM-DD")
-    assert "Traceback" not in err
-
-
-def test_notebook_step_failure_exits_3(project, capsys):
-    assert main(["notebooks", "99", "--quiet"]) == 3
-    assert "no notebook named ['99']" in capsys.readouterr().err
-
-
-def test_step_options_are_passed_on():
-    opts = JobOptions(mirror=Path("mirror"), no_download=True, quiet=True, force=True)
-    assert step_argv("fetch", opts) == ["fetch", "--mirror", "mirror", "--no-download", "--quiet"]
-    assert step_argv("build", opts) == ["build", "--quiet", "--force"]
-    assert step_argv("notebooks", JobOptions()) == ["notebooks"]
-
-
 # ------------------------------------------------------------------------------ staging paths and pruning
 
 
@@ -375,10 +355,113 @@ def test_prune_figures_keeps_the_pack_and_notebook_folders_only(tmp_path):
     assert sorted(p.name for p in figures.iterdir()) == ["01_synthetic", "pack"]
 
 
-def test_notebook_counter_line_names_the_running_notebooks():
-    start = Progress(0, 3, None, ("00_a", "01_b"))
-    assert notebook_line(start) == "3 notebook run(s) to execute; running 00_a, 01_b"
-    done = Progress(1, 3, NotebookRun("00_a", "executed", seconds=2.0), ("01_b", "02_c"))
-    assert notebook_line(done) == "1 of 3 executed: 00_a done (2.0 s); running 01_b, 02_c"
-    failed = Progress(3, 3, NotebookRun("02_c", "failed", seconds=1.0), ())
-    assert notebook_line(failed) == "3 of 3 executed: 02_c FAILED (1.0 s)"
+# ------------------------------------------------------------------------------ the real job, run once
+
+
+def _notebook_stems(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_real_job_publishes_every_deliverable(main_job: JobRun):
+    assert main_job.returncode == 0, main_job.output[-3000:]
+    reports = main_job.root / "reports"
+    assert (reports / "chart-pack.pdf").stat().st_size > 0
+    assert (reports / "index.html").exists()
+    focus = sorted(api.members("FOCUS", processed_dir=main_job.root / "data" / "processed"))
+    assert sorted(p.stem for p in (reports / "profiles").glob("*.pdf")) == focus
+    assert sorted(p.stem for p in (reports / "notebooks" / "profiles").glob("*.html")) == sorted(main_job.countries)
+    stems = _notebook_stems(main_job.root)
+    assert sorted(p.stem for p in (reports / "notebooks").glob("*.html")) == stems
+    folders = {p.name for p in (reports / "figures").iterdir()}
+    assert "pack" in folders and folders <= {"pack", *stems}
+    assert not (main_job.root / "scratch").exists()  # the job's charts are published, not scratch
+    assert staging_left(main_job.root) == []
+
+
+def test_real_job_is_quiet_counts_its_work_and_ends_with_a_summary(main_job: JobRun):
+    text = main_job.output
+    for noise in ("without encryption", "KeyboardInterrupt", "Traceback", "Unable to parse", "ERROR"):
+        assert noise not in text
+    assert "[report] chart 1 of" in text
+    executions = len(_notebook_stems(main_job.root)) + len(list((main_job.root / "reports" / "notebooks" /
+                                                                  "profiles").glob("*.html")))
+    assert f"[notebooks] {executions} of {executions} executed" in text
+    summary = text[text.index("main job finished"):].splitlines()
+    assert "published the store and the reports" in summary[0]
+    assert [line.split()[0] for line in summary[1:7]] == ["fetch", "build", "report", "notebooks", "gallery",
+                                                          "publish"]
+    assert summary[-1].startswith("see reports/index.html")
+
+
+def test_real_job_again_publishes_nothing_and_touches_nothing(main_job: JobRun):
+    before = main_job.snapshot()
+    again = main_job.run()
+    assert again.returncode == 0, again.output[-3000:]
+    assert "everything was up to date; nothing to publish" in again.output
+    assert main_job.snapshot() == before
+
+
+def test_real_job_with_a_failing_notebook_publishes_nothing(main_job: JobRun):
+    import nbformat
+
+    path = main_job.root / "notebooks" / f"{_notebook_stems(main_job.root)[0]}.ipynb"
+    original = path.read_bytes()
+    before = main_job.snapshot()
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell("raise RuntimeError('synthetic failure for the test')"))
+    nbformat.write(nb, path)
+    try:
+        failed = main_job.run()
+    finally:
+        path.write_bytes(original)
+    assert failed.returncode == 3, failed.output[-3000:]
+    assert "synthetic failure for the test" in failed.output
+    last = failed.output.strip().splitlines()[-1]
+    assert "failed at step 'notebooks'" in last and "nothing was published" in last
+    assert main_job.snapshot() == before
+    assert staging_left(main_job.root) == []
+
+
+def _sanitizers() -> list[tuple[re.Pattern[str], str]]:
+    """The nbval sanitising rules (tests/nbval_sanitize.cfg): what differs between machines, never a result."""
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).parents[1] / "nbval_sanitize.cfg", encoding="utf-8")
+    return [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
+
+
+def _checked_outputs(path: Path, rules: list[tuple[re.Pattern[str], str]]) -> list[list[tuple[str, str]]]:
+    """Per code cell tagged ``nbval-check-output``: its outputs as (kind, sanitised text), streams merged."""
+    import nbformat
+
+    def clean(text: str) -> str:
+        for pattern, replacement in rules:
+            text = pattern.sub(replacement, text)
+        return text
+
+    cells = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or "nbval-check-output" not in cell.metadata.get("tags", []):
+            continue
+        outputs = []
+        for out in merge_streams([dict(o) for o in cell.outputs]):
+            if out["output_type"] == "stream":
+                outputs.append((out["name"], clean("".join(out["text"]))))
+            elif out["output_type"] == "error":
+                outputs.append(("error", out["ename"]))
+            else:
+                outputs.append(("data", clean("".join(out.get("data", {}).get("text/plain", "")))))
+        cells.append(outputs)
+    return cells
+
+
+def test_committed_notebooks_match_their_fresh_execution_by_the_job(main_job: JobRun):
+    """What nbval --nbval-lax checks, on the executions the job made anyway: every cell tagged
+    ``nbval-check-output`` in a committed notebook prints what executing it on the store prints now."""
+    rules = _sanitizers()
+    committed_dir = paths.notebooks_dir()
+    for stem in _notebook_stems(main_job.root):
+        executed = main_job.root / "reports" / "notebooks" / "executed" / f"{stem}.ipynb"
+        committed = committed_dir / f"{stem}.ipynb"
+        assert committed.read_bytes() != b"" and executed.exists(), stem
+        assert _checked_outputs(executed, rules) == _checked_outputs(committed, rules), (
+            f"notebooks/{stem}.ipynb: checked outputs differ from a fresh execution; run `make notebooks`")
