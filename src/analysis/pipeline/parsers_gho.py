@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from analysis.config.registry import SourceFile
 from analysis.core.errors import InputError
-from analysis.pipeline.parsers import (
+from analysis.pipeline.parse_base import (
     _finish,
     _header_fields,
     _line_numbers,
