@@ -64,32 +64,28 @@ class Registry(BaseModel):
         return source_file.vintage or self.datasets[source_file.dataset].vintage
 
 
-def _parse_datasets(file: TomlFile) -> dict[str, Dataset]:
-    datasets: dict[str, Dataset] = {}
+def _unique_entries(file: TomlFile, table: str, model):
+    """(entry, validated model) per ``[[table]]`` entry; an invalid entry or a repeated id is an error
+    naming both lines."""
     first_of: dict[str, Entry] = {}
-    for entry in file.entries("dataset"):
+    for entry in file.entries(table):
         try:
-            ds = Dataset.model_validate(entry.raw)
+            item = model.model_validate(entry.raw)
         except ValidationError as exc:
-            raise validation_error(entry, RegistryError, exc, Dataset.model_fields) from None
-        first = first_of.setdefault(ds.id, entry)
+            raise validation_error(entry, RegistryError, exc, model.model_fields) from None
+        first = first_of.setdefault(item.id, entry)
         if first is not entry:
-            raise entry.fail(RegistryError, f"duplicate dataset id {ds.id!r}, already the id of {first.at}", "id")
-        datasets[ds.id] = ds
-    return datasets
+            raise entry.fail(RegistryError, f"duplicate {table} id {item.id!r}, already the id of {first.at}", "id")
+        yield entry, item
+
+
+def _parse_datasets(file: TomlFile) -> dict[str, Dataset]:
+    return {ds.id: ds for _, ds in _unique_entries(file, "dataset", Dataset)}
 
 
 def _parse_files(file: TomlFile, datasets: dict[str, Dataset]) -> list[SourceFile]:
     files: list[SourceFile] = []
-    first_of: dict[str, Entry] = {}
-    for entry in file.entries("file"):
-        try:
-            sf = SourceFile.model_validate(entry.raw)
-        except ValidationError as exc:
-            raise validation_error(entry, RegistryError, exc, SourceFile.model_fields) from None
-        first = first_of.setdefault(sf.id, entry)
-        if first is not entry:
-            raise entry.fail(RegistryError, f"duplicate file id {sf.id!r}, already the id of {first.at}", "id")
+    for entry, sf in _unique_entries(file, "file", SourceFile):
         if sf.dataset not in datasets:
             raise entry.fail(RegistryError, f"unknown dataset {sf.dataset!r}" + did_you_mean(sf.dataset, datasets)
                              + f"; [[dataset]] ids: {', '.join(sorted(datasets))}", "dataset")

@@ -9,7 +9,6 @@ a time. Latest values and windows are the API's (the catalogue's windows), as in
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from analysis.presentation.charts.export import figures_dir
 from analysis.store import api
 
 NO_DATA = "–"
-INLINE_DPI = 100
 #: the NOTEBOOK parameter names the notebook's figure folder (the runner may set another folder)
 FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 #: wide enough that printed frames do not wrap inside a notebook cell
@@ -296,13 +294,11 @@ def show(chart, name: str, notebook: str) -> None:
 
     Prints only the location of the exported files (see :func:`shown_location`).
     """
-    from IPython.display import Image, display
+    from IPython.display import SVG, display
 
     written = charts.save(chart, name, subdir=notebook, made_by=f"notebooks/{notebook}.ipynb")
-    buf = io.BytesIO()
-    with charts.styled():
-        chart.figure.savefig(buf, format="png", dpi=INLINE_DPI, metadata={"Software": None})
-    display(Image(data=buf.getvalue()))
+    # The SVG save() just wrote, not a second drawing: smaller than a PNG, deterministic, and text.
+    display(SVG(filename=str(written["svg"])))
     stem = shown_location(written["png"], notebook).removesuffix(".png")
     print(f"Files: {stem}.png, .svg, .pdf; .csv holds the plotted values, .json the sources")
     chart.close()
@@ -315,12 +311,7 @@ def latest_values(indicators: str | Iterable[str],
     The window is the widest one ending at the newest reference year, as the chart footers state it.
     """
     latest = api.latest(indicators, countries=countries)
-    refs = latest.dropna(subset=["ref_year"])
-    if refs.empty:
-        return latest, None
-    last = int(refs["ref_year"].max())
-    widest = int(refs.loc[refs["ref_year"] == last, "window"].max())
-    return latest, (last - widest + 1, last)
+    return latest, api.latest_window(latest)
 
 
 def latest_bars(indicator: str, countries: str | Sequence[str] = "FOCUS", **kwargs):

@@ -51,7 +51,7 @@ Years = int | tuple[int | None, int | None] | Iterable[int] | None
 __all__ = [
     "load", "panel", "latest", "aggregate", "aggregate_members", "catalogue", "catalogue_gaps", "sources",
     "countries", "members", "display_order", "country_names", "population_weights", "as_of",
-    "band", "band_symbol", "judge", "nearest_year", "compute_latest", "headline_indicators",
+    "band", "band_symbol", "judge", "nearest_year", "compute_latest", "latest_window", "headline_indicators",
     "profile_indicators", "window_of", "tolerance_of", "direction_of", "min_difference_of", "events", "areas_of",
 ]
 
@@ -233,6 +233,17 @@ def latest(indicators: str | Iterable[str] | None = None, countries: Countries =
         data, window=window or settings.DEFAULT_WINDOW, iso3=iso)
     out = out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
     return _with_names(out, processed_dir)
+
+
+def latest_window(latest_frame: pd.DataFrame) -> tuple[int, int] | None:
+    """The window a :func:`latest` frame covers, as chart footers state it: the widest catalogue
+    window ending at the newest reference year, as (first, last) year; None without any value."""
+    refs = latest_frame.dropna(subset=["ref_year"])
+    if refs.empty:
+        return None
+    last = int(refs["ref_year"].max())
+    widest = int(refs.loc[refs["ref_year"] == last, "window"].max())
+    return (last - widest + 1, last)
 
 
 # --------------------------------------------------------------------------------------------

@@ -74,12 +74,7 @@ class ReportContext:
         """Latest values of the focus countries (each indicator in its catalogue window) and the
         widest window as (first, last) year."""
         out = api.latest(ids, "FOCUS", processed_dir=self.processed_dir)
-        refs = out.dropna(subset=["ref_year"])
-        if refs.empty:
-            return out, None
-        last = int(refs["ref_year"].max())
-        widest = int(refs.loc[refs["ref_year"] == last, "window"].max())
-        return out, (last - widest + 1, last)
+        return out, api.latest_window(out)
 
     def load(self, ids: list[str], start: int | None = None, end: int | None = None) -> pd.DataFrame:
         return api.load(ids, "FOCUS", (start, end), processed_dir=self.processed_dir)
