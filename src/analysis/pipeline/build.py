@@ -448,15 +448,10 @@ def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue, meta: dict[str,
 
 def _latest(indicators: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """``latest.parquet``: each indicator's latest value within its catalogue window."""
-    by_window: dict[int, list[str]] = {}
-    for ind in catalogue:
-        by_window.setdefault(ind.window or settings.DEFAULT_WINDOW, []).append(ind.id)
-    ids = indicators["indicator_id"]
-    parts = [compute_latest(indicators.loc[ids.isin(group).to_numpy(dtype=bool)], window=w, ref_year=None,
+    windows = {ind.id: ind.window or settings.DEFAULT_WINDOW for ind in catalogue}
+    latest = compute_latest(indicators, window=windows, ref_year=None,
                             iso3=sorted(indicators["iso3"].astype(str).unique()))
-             for w, group in sorted(by_window.items())]
-    parts = [p for p in parts if len(p)]
-    return _sorted(pd.concat(parts, ignore_index=True), "latest")
+    return _sorted(latest, "latest")
 
 
 def _countries(frames: dict[str, pd.DataFrame], registry: Registry, members: pd.DataFrame) -> pd.DataFrame:

@@ -6,15 +6,18 @@ Two rules, each written once and used by the build (``latest.parquet``), the API
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 
-def compute_latest(df: pd.DataFrame, *, window: int, ref_year: int | None = None,
+def compute_latest(df: pd.DataFrame, *, window: int | Mapping[str, int], ref_year: int | None = None,
                    include_projections: bool = False, iso3: Sequence[str] | None = None) -> pd.DataFrame:
     """Per country x indicator: the latest value within ``[ref_year - window + 1, ref_year]``.
+
+    ``window`` is one number of years for every indicator, or a mapping indicator id -> years (each
+    indicator's catalogue window), which must name every indicator of ``df``.
 
     ``df`` is long (iso3, indicator_id, year, value; unit, source_id, vintage, projection when
     present). ``ref_year`` defaults, per indicator, to the latest year with any non-projection
@@ -28,12 +31,11 @@ def compute_latest(df: pd.DataFrame, *, window: int, ref_year: int | None = None
     Columns: iso3, indicator_id, year (Int16), value, unit, source_id, vintage, projection
     (boolean), ref_year (Int16), window (int16). Sorted by indicator_id, iso3.
     """
-    if window < 1:
-        raise ValueError(f"window must be at least 1 year, got {window}")
     data = df.loc[df["value"].notna()]
     projection = (data["projection"].to_numpy(dtype=bool) if "projection" in data.columns
                   else np.zeros(len(data), dtype=bool))
     indicators = pd.Index(sorted(df["indicator_id"].astype(str).unique()), dtype="string", name="indicator_id")
+    windows = _windows(window, indicators)
     if ref_year is None:
         refs = data.loc[~projection].groupby("indicator_id", observed=True)["year"].max()
         ref = refs.reindex(indicators).astype("Int64")
@@ -41,8 +43,9 @@ def compute_latest(df: pd.DataFrame, *, window: int, ref_year: int | None = None
         ref = pd.Series(int(ref_year), index=indicators, dtype="Int64")
     if not include_projections:
         data = data.loc[~projection]
-    row_ref = data["indicator_id"].astype("string").map(ref).astype("Int64")
-    in_window = (data["year"] <= row_ref) & (data["year"] > row_ref - window)
+    row_ids = data["indicator_id"].astype("string")
+    row_ref = row_ids.map(ref).astype("Int64")
+    in_window = (data["year"] <= row_ref) & (data["year"] > row_ref - row_ids.map(windows).astype("Int64"))
     picked = (data.loc[in_window.fillna(False).to_numpy(dtype=bool)]
               .sort_values(["indicator_id", "iso3", "year"], kind="stable")
               .drop_duplicates(["indicator_id", "iso3"], keep="last"))
@@ -65,12 +68,28 @@ def compute_latest(df: pd.DataFrame, *, window: int, ref_year: int | None = None
         vintage=out.get("vintage", pd.Series(pd.NA, index=out.index)),
         projection=out.get("projection", pd.Series(pd.NA, index=out.index)).astype("boolean"),
         ref_year=out["indicator_id"].map(ref).astype("Int16"),
-        window=np.int16(window),
+        window=out["indicator_id"].map(windows).astype("int16"),
     )
     cols = ["iso3", "indicator_id", "year", "value", "unit", "source_id", "vintage", "projection",
             "ref_year", "window"]
     out = out.loc[:, cols].astype({"unit": "string", "source_id": "string", "vintage": "string"})
     return out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
+
+
+def _windows(window: int | Mapping[str, int], indicators: pd.Index) -> pd.Series:
+    """indicator id -> window in years, checked: at least one year, and one for every indicator."""
+    if isinstance(window, Mapping):
+        missing = [i for i in indicators if i not in window]
+        if missing:
+            raise ValueError(f"no window given for indicator(s) {', '.join(missing)}")
+        windows = pd.Series({i: int(window[i]) for i in indicators}, index=indicators, dtype="int64")
+    else:
+        windows = pd.Series(int(window), index=indicators, dtype="int64")
+    too_short = windows[windows < 1]
+    if len(too_short):
+        raise ValueError(f"window must be at least 1 year, got {int(too_short.iloc[0])} "
+                         f"for {too_short.index[0]}")
+    return windows
 
 
 def nearest_year(frame: pd.DataFrame, year: int, tolerance: int) -> pd.DataFrame:

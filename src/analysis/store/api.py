@@ -223,14 +223,8 @@ def latest(indicators: str | Iterable[str] | None = None, countries: Countries =
     iso = resolve_countries(countries, processed_dir=processed_dir)
     data = _without_suspect(store.read_indicators(ind, None, None, processed_dir=processed_dir))
     ids = ind if ind is not None else sorted(data["indicator_id"].astype(str).unique())
-    by_window: dict[int, list[str]] = {}
-    for i in ids:
-        by_window.setdefault(window if window is not None else window_of(i), []).append(i)
-    parts = [compute_latest(data.loc[data["indicator_id"].isin(group).to_numpy(dtype=bool)], window=w,
-                            ref_year=ref_year, include_projections=include_projections, iso3=iso)
-             for w, group in by_window.items()]
-    out = pd.concat(parts, ignore_index=True) if parts else compute_latest(
-        data, window=window or settings.DEFAULT_WINDOW, iso3=iso)
+    windows = {i: window if window is not None else window_of(i) for i in ids}
+    out = compute_latest(data, window=windows, ref_year=ref_year, include_projections=include_projections, iso3=iso)
     out = out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
     return _with_names(out, processed_dir)
 
