@@ -173,16 +173,21 @@ def test_derived_old_age_dependency_ratio(store, registry):
 
 
 def test_hale_gap(store, registry):
+    """Years in less than full health and HALE's share of life expectancy, within the one WHO edition."""
     _, frame, _ = store
-    hale_rows = raw_rows(registry, "hale/healthy-life-expectancy-at-birth")
-    value_col = [c for c in hale_rows[0] if c not in ("Entity", "Code", "Year")][0]
-    hale = {int(r["Year"]): float(r[value_col]) for r in hale_rows if r["Code"] == "MYS"}
-    le = {int(r["Year"]): float(r["Value"]) for r in raw_rows(registry, "wdi/sp.dyn.le00.in")
-          if r["Country Code"] == "MYS" and r["Value"]}
+
+    def gho(file_id):
+        return {int(r["TimeDim"]): float(r["NumericValue"]) for r in raw_rows(registry, file_id)
+                if r["SpatialDimensionValueCode"] == "MYS" and r["DisaggregatingDimension1ValueCode"] == "SEX_BTSX"
+                and r["NumericValue"]}
+    le, hale = gho("gho2024/whosis_000001"), gho("gho2024/whosis_000002")
     year = max(set(hale) & set(le))
-    got = stored(frame, "le_hale_gap", "MYS", year)
+    got = stored(frame, "le_hale_gap_birth_who", "MYS", year)
     assert got["value"] == pytest.approx(le[year] - hale[year])
-    assert got["source_id"] == "wdi+hale"
+    assert got["source_id"] == "gho2024"
+    share = stored(frame, "hale_share_birth_who", "MYS", year)
+    assert share["value"] == pytest.approx(hale[year] / le[year] * 100)
+    assert "le_hale_gap" not in set(frame["indicator_id"])  # retired: WDI life expectancy minus WHO 2019 HALE
 
 
 def test_lex_at_60_period_projection(store, registry):

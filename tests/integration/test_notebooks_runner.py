@@ -340,3 +340,102 @@ def test_ctrl_c_stops_a_parallel_run_at_once_without_tracebacks(project):
     assert time.monotonic() - start < 15  # not after the queued notebooks
     assert "Traceback" not in rest and "interrupted" in rest
     assert not (project / "reports" / "notebooks" / "01_synthetic.html").exists()
+
+
+# ------------------------------------------------------------------------------ kernel reuse
+
+SYNTHETIC_HELPER = '''import warnings
+
+
+def warn_once():
+    # the module's own "shown once" registry, as warnings.warn uses; a relative file name (no machine path)
+    registry = globals().setdefault("__warningregistry__", {})
+    warnings.warn_explicit("synthetic helper warning", UserWarning, "synthetic_helper.py", 7,
+                           module="synthetic_helper", registry=registry)
+'''
+
+#: a notebook that changes everything a reused kernel must put back before the next notebook
+LEAVES_STATE = """import os, warnings
+import matplotlib, pandas as pd
+import synthetic_helper
+warnings.simplefilter("ignore", DeprecationWarning)  # a new filter, and the helper's warning after it
+synthetic_helper.warn_once()
+LEFT_BEHIND = 1
+pd.set_option("display.max_rows", 3)
+matplotlib.rcParams["lines.linewidth"] = 9.0
+os.chdir("..")"""
+
+#: a notebook that prints what it finds (the same in a fresh kernel and in a reused one, or the test fails)
+REPORTS_STATE = """import os, sys, warnings
+import matplotlib, pandas as pd
+import synthetic_helper
+synthetic_helper.warn_once()
+sys.stderr.flush()
+print("left behind:", "LEFT_BEHIND" in globals())
+print("max rows:", pd.get_option("display.max_rows"))
+print("line width:", matplotlib.rcParams["lines.linewidth"])
+print("cwd:", os.path.basename(os.getcwd()))
+print("inputs so far:", len(In))
+print("warning filters:", len(warnings.filters))
+1 + 1"""
+
+
+@pytest.fixture()
+def kernel_starts(monkeypatch):
+    """The kernel managers created (one per kernel started) while the test runs."""
+    from analysis.presentation.notebook_runner import kernel as kernel_module
+
+    started: list[object] = []
+    real = kernel_module.quiet_kernel_manager
+
+    def counting() -> type:
+        base = real()
+
+        class Counting(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                started.append(self)
+
+        return Counting
+
+    monkeypatch.setattr(kernel_module, "quiet_kernel_manager", counting)
+    return started
+
+
+def _state_notebooks(project: Path, first_body: str = LEAVES_STATE) -> None:
+    (project / "notebooks" / "synthetic_helper.py").write_text(SYNTHETIC_HELPER)
+    make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb", body=first_body)
+    make_synthetic_notebook(project / "notebooks" / "02_reports.ipynb", body=REPORTS_STATE)
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != nbrun.STATE_FILE}
+
+
+def test_a_reused_kernel_gives_the_bytes_of_fresh_kernels(project, kernel_starts):
+    _state_notebooks(project)
+    fresh_dir, reused_dir = project / "out-fresh", project / "out-reused"
+    run_notebooks(profiles=False, jobs=1, fresh_kernels=True, output_dir=fresh_dir)
+    assert len(kernel_starts) == 2
+    kernel_starts.clear()
+    run_notebooks(profiles=False, jobs=1, output_dir=reused_dir)
+    assert len(kernel_starts) == 1  # both notebooks in one kernel
+    fresh, reused = _outputs(fresh_dir), _outputs(reused_dir)
+    assert sorted(fresh) == ["01_synthetic.html", "02_reports.html", "executed/01_synthetic.ipynb",
+                             "executed/02_reports.ipynb"]
+    assert reused == fresh
+    report = nbformat.read(reused_dir / "executed" / "02_reports.ipynb", as_version=4).cells[2]
+    text = _stdout(nbformat.read(reused_dir / "executed" / "02_reports.ipynb", as_version=4))
+    assert "left behind: False" in text and "cwd: notebooks" in text
+    assert "synthetic helper warning" in text  # shown again: the "once per place" registry was reset
+    assert report.execution_count == 2  # counting starts again at 1 in every notebook
+
+
+def test_a_failed_notebook_leaves_nothing_to_the_next_one(project, kernel_starts):
+    _state_notebooks(project, first_body=LEAVES_STATE + "\nraise ValueError('synthetic failure')")
+    result = run_notebooks(profiles=False, jobs=1, raise_on_error=False, output_dir=project / "out-reused")
+    assert [r.status for r in result.runs] == ["failed", "executed"]
+    assert len(kernel_starts) == 2  # the failed notebook's kernel is not reused
+    run_notebooks(names=["02"], profiles=False, jobs=1, fresh_kernels=True, output_dir=project / "out-fresh")
+    assert _outputs(project / "out-reused") == _outputs(project / "out-fresh")

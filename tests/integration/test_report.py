@@ -105,33 +105,88 @@ def test_banded_bars_show_the_api_latest_values_judged_by_the_catalogue_directio
     assert countries["judged"].tolist() == judged.tolist()
 
 
+def _outline(reader) -> list[tuple[int, str, int]]:
+    found = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
 def test_chart_pack_pages_and_text(built):
     reports, result = built
     reader = pypdf.PdfReader(reports / "chart-pack.pdf")
-    assert len(reader.pages) == 2 + len(result.charts) == result.pack_pages
+    assert len(reader.pages) == result.pack_pages
+    assert len({(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages}) == 1
     drawn = pd.read_csv(reports / "figures" / PACK_SUBDIR / f"{_exported_name(_spec_of_kind('banded_bars'))}.csv")
     cover = reader.pages[0].extract_text()
     registry = api.registry()
     for sid in drawn["source_id"].dropna().unique():
         assert registry.datasets[sid].publisher in cover
-    contents = reader.pages[1].extract_text()
+    outline = {title: page for _, title, page in _outline(reader)}
     first = json.loads((reports / "figures" / PACK_SUBDIR / f"{result.charts[0]}.json").read_text())
-    assert f"Figure 1. {first['title']}" in contents
+    contents = reader.pages[outline[report.pack.CONTENTS_TITLE]].extract_text()
+    first_page = outline[f"Figure 1. {first['title']}"]
+    assert f"p. {first_page + 1}   Figure 1. {first['title']}" in contents
     assert report.GROUP_TITLES[KIND_SPECS[0]["group"]] in contents
-    assert f"Figure 1 · {report.GROUP_TITLES[KIND_SPECS[0]['group']]}" in reader.pages[2].extract_text()
-    image = pypdfium2.PdfDocument(str(reports / "chart-pack.pdf"))[2].render(scale=0.6).to_pil()
+    assert f"Figure 1 · {report.GROUP_TITLES[KIND_SPECS[0]['group']]}" in reader.pages[first_page].extract_text()
+    assert first_page + len(result.charts) == result.pack_pages
+    image = pypdfium2.PdfDocument(str(reports / "chart-pack.pdf"))[first_page].render(scale=0.6).to_pil()
     assert _variance(image) > 100
 
 
-def test_profiles_one_page_per_country(built, profiles):
+def test_chart_pack_opens_with_key_messages_and_the_meetings_themes(built):
+    reports, _ = built
+    reader = pypdf.PdfReader(reports / "chart-pack.pdf")
+    top = [title for depth, title, _ in _outline(reader) if depth == 0]
+    assert top[:4] == [report.pack.COVER_TITLE, "Key messages", report.pages.THEMES_TITLE, report.pack.CONTENTS_TITLE]
+    outline = {title: page for _, title, page in _outline(reader)}
+    themes_text = reader.pages[outline[report.pages.THEMES_TITLE]].extract_text()
+    # a theme the data cannot speak to is named, with the year of its meeting, read from the meetings table
+    meetings = api.meetings()
+    mental = meetings.loc[meetings["topics"].fillna("").str.contains("mental health"), "year"]
+    assert len(mental) > 0 and "Mental health (" in themes_text and str(int(mental.iloc[0])) in themes_text
+
+
+def test_workbook_has_a_sheet_per_chart_and_profile(built, profiles):
+    import re
+    import zipfile
+
+    reports, result = built
+    with zipfile.ZipFile(reports / "caring-societies-data.xlsx") as z:
+        names = re.findall(r'<sheet name="([^"]+)"', z.read("xl/workbook.xml").decode())
+    assert len(names) == result.workbook_sheets == len(result.charts) + len(profiles) + 2
+    assert all(len(n) <= 31 for n in names) and len(set(names)) == len(names)
+    assert sum(n.startswith("Fig") for n in names) == len(result.charts)
+    assert sum(n.startswith("Profile") for n in names) == len(profiles)
+
+
+def test_data_download_is_a_valid_frictionless_package(built):
+    import frictionless
+
+    reports, result = built
+    assert result.data_package == reports / "data" / "datapackage.json"
+    checked = frictionless.validate(str(result.data_package), limit_rows=2000)
+    assert checked.valid, checked.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:10]
+    html = (reports / "index.html").read_text()
+    assert 'href="caring-societies-data.xlsx"' in html and 'href="data/datapackage.json"' in html
+
+
+def test_profiles_one_or_two_pages_per_country(built, profiles):
     reports, result = built
     assert [p.stem for p in result.profiles] == profiles
     names = api.country_names(profiles)
     headings = {report.GROUP_TITLES[g].split(":")[0] for g in report.profile_groups()}
     for iso3 in profiles:
         reader = pypdf.PdfReader(reports / "profiles" / f"{iso3}.pdf")
-        assert len(reader.pages) == 1
-        text = reader.pages[0].extract_text()
+        assert 1 <= len(reader.pages) <= 2
+        text = "\n".join(page.extract_text() for page in reader.pages)
         assert names[iso3] in text and "Source: " in text
         assert all(h in text for h in headings)
         assert f"{len(api.members('FOCUS'))} focus countries" in text
@@ -229,7 +284,7 @@ def test_chart_whose_indicator_is_absent_from_the_store_is_skipped_and_listed(tm
     table = pq.read_table(store / "indicators.parquet")
     pq.write_table(table.filter(pc.not_equal(table["indicator_id"], absent)), store / "indicators.parquet")
     result = report.build_reports(processed_dir=store, reports_dir=tmp_path / "reports", charts=(spec,), profiles=[])
-    assert result.charts == [] and result.pack_pages == 2
+    assert result.charts == [] and len(pypdf.PdfReader(result.pack).pages) == result.pack_pages > 0
     assert result.skipped == [(spec["name"], f"indicator(s) not in the store: {absent}")]
     assert f"skipped {spec['name']}" in result.summary()
 

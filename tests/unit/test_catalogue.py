@@ -169,9 +169,14 @@ def test_coverage_matrix_lists_ids_and_gaps_per_cell(write):
 
 
 def test_concepts_group_ids_measuring_the_same_thing(write):
-    catalogue = write(BASE + selected("syn_share_old", 'concept = "syn_share"'))
+    rule = '[[concept]]\nid = "syn_share"\ntitle = "Share"\nprefer = ["other", "syn"]\nnote = "Synthetic order."\n'
+    catalogue = write(BASE + selected("syn_share_old", 'concept = "syn_share"', source='"other"', file='"other/x"')
+                      + rule)
     assert catalogue.concepts()["syn_share"] == ["syn_share", "syn_share_old"]
-    assert catalogue.to_frame().set_index("indicator_id").loc["syn_share_old", "concept"] == "syn_share"
+    frame = catalogue.to_frame().set_index("indicator_id")
+    assert frame.loc["syn_share_old", "concept"] == "syn_share"
+    # the rule ranks the sources, not the order of the entries in the file
+    assert frame["current"].to_dict() == {"syn_share": False, "syn_count": True, "syn_share_old": True}
 
 
 def test_lines_inside_multi_line_strings_are_not_entries(write):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def project(tmp_path, monkeypatch):
     return root
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["notebooks", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["notebooks", "--help"], ["changes", "--help"]])
 def test_help_documents_the_exit_codes(argv, capsys):
     with pytest.raises(SystemExit) as done:
         main(argv)
@@ -67,6 +68,9 @@ def test_step_options_are_passed_on():
     assert step_argv("notebooks", JobOptions()) == ["notebooks"]
     assert step_argv("notebooks", JobOptions(countries=["AAA", "BBB"])) == ["notebooks", "--countries", "AAA,BBB"]
     assert step_argv("report", JobOptions(countries=["AAA"])) == ["report"]
+    # the refresh diff compares the published store with the one the job staged
+    assert step_argv("changes", opts) == ["changes", "--previous-store", str(paths.published_processed_dir()),
+                                          "--quiet"]
 
 
 def test_notebook_counter_line_names_the_running_notebooks():
@@ -76,3 +80,65 @@ def test_notebook_counter_line_names_the_running_notebooks():
     assert notebook_line(done) == "1 of 3 executed: 00_a done (2.0 s); running 01_b, 02_c"
     failed = Progress(3, 3, NotebookRun("02_c", "failed", seconds=1.0), ())
     assert notebook_line(failed) == "3 of 3 executed: 02_c FAILED (1.0 s)"
+
+
+# ---------------------------------------------------------------- the refresh diff on SYNTHETIC stores
+
+
+@pytest.fixture(scope="module")
+def synthetic_stores(tmp_path_factory):
+    """Store v1 (data/processed) and v2 (a made-up refresh of one source) of test_changes.py."""
+    from test_changes import make_stores
+
+    return make_stores(tmp_path_factory.mktemp("cli-changes"))
+
+
+@pytest.fixture()
+def changes_project(synthetic_stores, monkeypatch):
+    project, v2 = synthetic_stores
+    monkeypatch.setenv(paths.ROOT_ENV, str(project.root))
+    for env in (paths.PROCESSED_ENV, paths.REPORTS_ENV, paths.FIGURES_ENV, lock_module.HELD_ENV):
+        monkeypatch.delenv(env, raising=False)
+    yield project, v2
+    shutil.rmtree(project.root / "reports", ignore_errors=True)
+
+
+def test_changes_between_two_sources_end_to_end(changes_project, capsys):
+    from test_changes import ILO_AAA_2016, SDG_AAA_2016
+
+    project, _ = changes_project
+    assert main(["changes", "--from", "sdg2020", "--to", "ilostat", "--no-wait"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("wrote reports/data-changes.csv and reports/data-changes.md\n")
+    table = (project.root / "reports" / "data-changes.csv").read_text(encoding="utf-8")
+    revised = f"2016,{SDG_AAA_2016:g},2016,{ILO_AAA_2016:g},{ILO_AAA_2016 - SDG_AAA_2016:g},"
+    assert f"AAA,Synthetia,revised,{revised}" in table
+    md = (project.root / "reports" / "data-changes.md").read_bytes()
+    assert b"sdg2020 -> ilostat" in md
+    assert main(["changes", "--from", "sdg2020", "--to", "ilostat", "--no-wait"]) == 0
+    assert (project.root / "reports" / "data-changes.md").read_bytes() == md  # same inputs, same bytes
+
+
+def test_changes_against_a_previous_store_end_to_end(changes_project, capsys, monkeypatch):
+    project, v2 = changes_project
+    # the made-up refresh as the current store, the published one as the previous store
+    monkeypatch.setenv(paths.PROCESSED_ENV, str(v2))
+    assert main(["changes", "--previous-store", str(project.processed_dir), "--no-wait"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert "1 values revised, 1 added, 0 dropped" in line
+    assert "| Fakeland | – | 40 (2022) |" in (project.root / "reports" / "data-changes.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--from", "sdg2099", "--to", "ilostat"], "error: changes --from: unknown source 'sdg2099'; the sources of "
+                                               "data/sources.toml are "),
+    (["--from", "sdg2020"], "error: changes: give both --from and --to"),
+    (["--previous-store", "nowhere", "--from", "sdg2020", "--to", "ilostat"], "it takes no --from or --to"),
+    (["--previous-store", "nowhere"], "error: changes --previous-store: nowhere holds no indicators.parquet"),
+])
+def test_changes_user_errors_exit_2_without_traceback(changes_project, capsys, argv, fragment):
+    project, _ = changes_project
+    assert main(["changes", *argv, "--no-wait"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: changes") and fragment in err and "Traceback" not in err
+    assert not (project.root / "reports" / "data-changes.md").exists()

@@ -234,6 +234,24 @@ def test_country_names_are_searchable(reports):
     assert SYNTHETIC_BARS[0][1].lower() in search and SYNTHETIC_BARS[2][1].lower() not in search
 
 
+def test_workbook_and_data_download_are_linked_with_clear_texts(reports):
+    page, _ = gallery.render_gallery(reports)
+    assert "Data downloads" not in page  # nothing published yet: no dead links
+    (reports / gallery.WORKBOOK_FILE).write_bytes(b"synthetic xlsx")
+    data = reports / "data"
+    data.mkdir()
+    (data / "synthetic.csv").write_text("a\n1\n", encoding="utf-8")
+    (data / "datapackage.json").write_text(json.dumps({"resources": [
+        {"name": "synthetic", "path": "synthetic.csv", "description": "a synthetic table"},
+        {"name": "missing", "path": "missing.csv"}]}), encoding="utf-8")
+    page, _ = gallery.render_gallery(reports)
+    texts = {href: re.sub(r"<[^>]+>", "", text) for href, text in re.findall(r'<a href="([^"]+)">(.*?)</a>', page)}
+    assert texts[gallery.WORKBOOK_FILE].startswith(f"Workbook ({gallery.WORKBOOK_FILE})")
+    assert texts["data/datapackage.json"].startswith("Data dictionary (datapackage.json)")
+    assert texts["data/synthetic.csv"] == "synthetic.csv: a synthetic table"
+    assert "data/missing.csv" not in texts
+
+
 # ----------------------------------------------------------------------------- thumbnails
 def test_thumbnails_are_small_and_link_to_the_full_image(reports):
     page, _ = gallery.render_gallery(reports)

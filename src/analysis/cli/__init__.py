@@ -28,7 +28,7 @@ EXIT_CODES = """exit codes:
 CONFIG_ERROR = 2
 INTERRUPTED = 130
 #: commands that write the store or the reports, and so take turns through the checkout lock
-LOCKED = ("fetch", "build", "report", "notebooks", "run")
+LOCKED = ("fetch", "build", "report", "notebooks", "changes", "run")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -94,6 +94,29 @@ def _add_step_commands(sub) -> None:
     p.add_argument("--no-html", action="store_true", help="do not export HTML")
     _common_opts(p, "re-execute even when the store and notebooks are unchanged", "no notebook counter")
     p.set_defaults(func=commands.cmd_notebooks)
+    _add_changes_command(sub)
+
+
+def _add_changes_command(sub) -> None:
+    p = sub.add_parser("changes", help="the refresh diff: what changed between two vintages of a source, or two "
+                                       "builds of the store, into reports/data-changes.csv and .md",
+                       description="Per concept and country: values revised on overlapping years, values added "
+                                   "and dropped, and the latest value and year before and after. Without options: "
+                                   "within the store, every older vintage of a source family (a source id without "
+                                   "its trailing year: sdg2020 and sdg2023 are vintages of sdg) against the newest. "
+                                   "The main job runs it with --previous-store when a source vintage changed.",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--from", dest="from_source", default=None, metavar="SOURCE",
+                   help="the older source id of data/sources.toml, e.g. sdg2020 (with --to)")
+    p.add_argument("--to", dest="to_source", default=None, metavar="SOURCE",
+                   help="the newer source id, e.g. sdg2023 (with --from)")
+    p.add_argument("--previous-store", type=Path, default=None, metavar="DIR",
+                   help="compare each concept's current series in this store (a previously published "
+                        "data/processed) with the current store's")
+    p.add_argument("--all-countries", action="store_true",
+                   help="every economy in the store (default: the focus countries)")
+    _common_opts(p, None)
+    p.set_defaults(func=commands.cmd_changes)
 
 
 def build_parser() -> argparse.ArgumentParser:

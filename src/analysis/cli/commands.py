@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from analysis.cli.progress import Counter, notebook_line
-from analysis.core import atomic
+from analysis.core import atomic, paths
 from analysis.core.errors import AnalysisError
 
 
@@ -72,7 +72,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from analysis.cli.staging import prune_report
-    from analysis.core import paths
     from analysis.presentation.report import HEADLINE_CHARTS, build_reports
 
     counter = Counter("report", quiet=args.quiet)
@@ -117,4 +116,23 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     line = (f"{result.count('executed')} executed, {result.count('skipped')} skipped (unchanged), "
             f"{result.count('failed')} failed")
     _report_back(args, result.summary(), [line], warnings, figure_folders=result.figure_folders)
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from analysis.presentation.changes_report import write_changes
+    from analysis.store import changes
+
+    countries = None if args.all_countries else "FOCUS"
+    if args.previous_store is not None:
+        if args.from_source or args.to_source:
+            raise AnalysisError("changes: --previous-store compares each concept's current series of two stores; "
+                                "it takes no --from or --to")
+        result = changes.compare_stores(args.previous_store, countries=countries)
+    else:
+        result = changes.compare_vintages(args.from_source, args.to_source, countries=countries)
+    report = write_changes(result)
+    line = report.line()
+    full = f"wrote {paths.relative_to_root(report.csv)} and {paths.relative_to_root(report.md)}\n{line}"
+    _report_back(args, full, [line])
     return 0

@@ -1,5 +1,9 @@
 """The main job: fetch -> build -> report -> notebooks -> gallery, then publish, all or nothing.
 
+When the build holds other source vintages than the published store, the refresh diff
+(``changes --previous-store``, reports/data-changes.csv and .md) runs right after it and is published
+with the rest; otherwise the published diff of the last refresh stays as it is.
+
 Each step runs in a child process (its memory goes back to the system when it ends, so the job's
 peak is its largest step's) and writes into the run's staging area (:mod:`analysis.cli.staging`).
 The deliverables are published only when every step succeeded; a failed or interrupted run
@@ -25,6 +29,8 @@ from analysis.cli.staging import Staging, clean_leftovers, prune_figures
 from analysis.core import paths
 
 STEPS = ("fetch", "build", "report", "notebooks")
+#: the step run after the build when a source vintage changed (the refresh diff)
+CHANGES = "changes"
 OK, CONFIG_ERROR, STEP_FAILED, INTERRUPTED = 0, 2, 3, 130
 #: how long a step process may take to stop after an interrupt before it is terminated
 STOP_GRACE_SECONDS = 15.0
@@ -68,6 +74,8 @@ def step_argv(name: str, options: JobOptions) -> list[str]:
         argv.append("--force")
     if options.countries and name == "notebooks":
         argv += ["--countries", ",".join(options.countries)]
+    if name == CHANGES:
+        argv[1:1] = ["--previous-store", str(paths.published_processed_dir())]
     return argv
 
 
@@ -108,6 +116,8 @@ class Job:
             self.staging.prepare()
             for name in self.steps:
                 self.outcomes.append(self._run_step(name))
+                if name == "build" and self._vintages_changed():
+                    self.outcomes.append(self._run_step(CHANGES))
             self.outcomes.append(self._gallery())
             published = self._publish()
         except StepFailed as failed:
@@ -160,6 +170,16 @@ class Job:
                               data.get("warnings", []), data.get("facts", {}))
         self.say(f"[{name}] done in {outcome.seconds:.1f} s: {'; '.join(outcome.lines)}")
         return outcome
+
+    def _vintages_changed(self) -> bool:
+        """Whether the new build holds other source vintages than the published store (then the refresh
+        diff joins the deliverables); no published store or an unreadable one: nothing to compare."""
+        from analysis.store.changes import vintage_changes
+
+        changed = vintage_changes(paths.published_processed_dir(), self.staging.processed)
+        if changed:
+            self.say(f"[job] source vintages changed ({'; '.join(changed)}): the refresh diff is written")
+        return bool(changed)
 
     def _gallery(self) -> StepOutcome:
         """Drop charts the job did not make, then list the rest in the staged gallery page."""

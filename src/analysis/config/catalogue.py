@@ -3,6 +3,9 @@
 An indicator is either *selected* from one or more pinned files (by series code and exact values of
 the file's other key columns) or *derived* from other indicators (ratio, difference, product).
 ``[[gap]]`` entries record population group x domain cells the sources cannot fill, and why.
+``[[concept]]`` entries state, for each concept measured by several ids (sources or vintages), which
+one is current: the id whose source comes first in ``prefer``, and among ids of one source the newest
+vintage. Concepts with one id need no entry.
 Loading validates everything against the source registry, so a typo fails here with the file, the
 line, the entry and the rule named (``data/indicators.toml, line <n>, [[indicator]] #<k> (<id>):
 <problem>``), not deep inside the build.
@@ -17,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analysis.config.models import (
     BETTER,
@@ -26,6 +29,7 @@ from analysis.config.models import (
     DERIVE_METHODS,
     DOMAINS,
     GROUPS,
+    Concept,
     Derive,
     Gap,
     Indicator,
@@ -42,8 +46,8 @@ from analysis.config.tomlfile import (
 )
 from analysis.core import paths
 
-__all__ = ["BETTER", "COMBINE", "DERIVE_METHODS", "DOMAINS", "GROUPS", "Catalogue", "CatalogueError", "Derive",
-           "Gap", "Indicator", "UnknownIndicatorError", "load_catalogue"]
+__all__ = ["BETTER", "COMBINE", "DERIVE_METHODS", "DOMAINS", "GROUPS", "Catalogue", "CatalogueError", "Concept",
+           "Derive", "Gap", "Indicator", "NoSuchSeriesError", "UnknownIndicatorError", "load_catalogue"]
 
 
 class CatalogueError(ConfigError):
@@ -54,11 +58,18 @@ class UnknownIndicatorError(CatalogueError, KeyError):
     """An id that is neither an indicator nor an alias of one (a KeyError too, as for any lookup)."""
 
 
+class NoSuchSeriesError(CatalogueError, LookupError):
+    """An unknown concept, or no series of a concept from the source or vintage asked for."""
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     indicators: tuple[Indicator, ...]
     gaps: tuple[Gap, ...] = ()
+    concept_rules: tuple[Concept, ...] = ()
+    #: id -> (source id, vintage) of its values; '+' / '; '-joined over the inputs of a derived id
+    series: dict[str, tuple[str, str]] = Field(default_factory=dict)
     source_path: Path = Path("data/indicators.toml")
 
     @cached_property
@@ -93,12 +104,83 @@ class Catalogue(BaseModel):
     def ids(self) -> list[str]:
         return [ind.id for ind in self.indicators]
 
-    def concepts(self) -> dict[str, list[str]]:
-        """Concept -> the ids measuring it (several where sources or vintages overlap), in catalogue order."""
+    @cached_property
+    def _members(self) -> dict[str, tuple[str, ...]]:
         out: dict[str, list[str]] = {}
         for ind in self.indicators:
             out.setdefault(ind.concept, []).append(ind.id)
-        return out
+        return {concept: tuple(ids) for concept, ids in out.items()}
+
+    def concepts(self) -> dict[str, list[str]]:
+        """Concept -> the ids measuring it (several where sources or vintages overlap), in catalogue order."""
+        return {concept: list(ids) for concept, ids in self._members.items()}
+
+    # ------------------------------------------------------------------ concepts and current series
+
+    @cached_property
+    def rules(self) -> dict[str, Concept]:
+        return {c.id: c for c in self.concept_rules}
+
+    def source_of(self, indicator_id: str) -> str:
+        return self.series[self.resolve(indicator_id).id][0]
+
+    def vintage_of(self, indicator_id: str) -> str:
+        return self.series[self.resolve(indicator_id).id][1]
+
+    def concept_of(self, name: str) -> str:
+        """The concept named ``name``, else the concept of the indicator (or alias) ``name``."""
+        if name in self._members:
+            return name
+        if name in self:
+            return self.resolve(name).concept
+        raise NoSuchSeriesError(paths.relative_to_root(self.source_path), f"no concept or indicator {name!r}"
+                                + did_you_mean(str(name), [*self._members, *self.by_id]))
+
+    def series_of(self, concept: str) -> list[str]:
+        """The ids measuring a concept (or the concept of an indicator id), the current one first, then
+        in the order of the concept's rule (``prefer``, newest vintage first within a source)."""
+        name = self.concept_of(concept)
+        ids, rule = self._members[name], self.rules.get(name)
+        if rule is None:
+            return list(ids)
+        by_vintage = sorted(ids, key=lambda i: self.series[i][1], reverse=True)
+        return sorted(by_vintage, key=lambda i: rule.prefer.index(self.series[i][0]))
+
+    def current_series(self, concept: str) -> str:
+        """The id that stands for a concept now (its rule in ``[[concept]]``; the only id otherwise)."""
+        return self.series_of(concept)[0]
+
+    @cached_property
+    def current_ids(self) -> frozenset[str]:
+        return frozenset(self.current_series(c) for c in self._members)
+
+    def is_current(self, indicator_id: str) -> bool:
+        return self.resolve(indicator_id).id in self.current_ids
+
+    def pick(self, indicator_id: str, source: str | None = None, vintage: str | None = None) -> str:
+        """The member of ``indicator_id``'s concept from ``source`` and/or of ``vintage`` (the id itself
+        when neither is given); NoSuchSeriesError naming the concept and what it has otherwise."""
+        own = self.resolve(indicator_id).id
+        if source is None and vintage is None:
+            return own
+        members = self.series_of(own)
+        hits = [i for i in members if (source is None or self.series[i][0] == source)
+                and (vintage is None or self.series[i][1] == vintage)]
+        if not hits:
+            concept = self.concept_of(own)
+            have = ", ".join(f"{i} (source {self.series[i][0]}, vintage {self.series[i][1]})" for i in members)
+            wanted = " and ".join(f"{k} {v!r}" for k, v in (("source", source), ("vintage", vintage)) if v)
+            raise NoSuchSeriesError(paths.relative_to_root(self.source_path),
+                                    f"concept {concept!r} (of {indicator_id!r}) has no series with {wanted}; "
+                                    f"its series: {have}")
+        return hits[0]
+
+    def concepts_of_code(self, code: str) -> list[str]:
+        """Concepts with a series of this source code, including codes a ``[[concept]]`` records as renamed
+        (so an old code such as sh_med_heawor finds the concepts now published as sh_med_den)."""
+        found = [ind.concept for ind in self.indicators if ind.code == code]
+        found += [c.id for c in self.concept_rules for r in c.renamed if code in (r.old_code, r.new_code)]
+        return list(dict.fromkeys(found))
 
     def bounds(self) -> dict[str, tuple[float, float]]:
         """Plausible range of every indicator, for the schema check."""
@@ -125,7 +207,7 @@ class Catalogue(BaseModel):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per indicator with its metadata (select and derive as readable text)."""
-        frame = pd.DataFrame([_row(ind) for ind in self.indicators])
+        frame = pd.DataFrame([_row(ind) | {"current": ind.id in self.current_ids} for ind in self.indicators])
         return frame.astype({"projection_from": "Int64", "window": "Int64", "tolerance": "Int64"})
 
     def coverage_matrix(self) -> pd.DataFrame:
@@ -293,6 +375,82 @@ def _check_concepts(items: list[_Parsed]) -> None:
                             f"{first.entry.at} but in {item.ind.unit!r} here; ids sharing a concept share the unit")
 
 
+def _series(items: list[_Parsed], registry: Registry) -> dict[str, tuple[str, str]]:
+    """(source, vintage) of every id: a selected id's from its files, a derived id's joined from its inputs
+    (the same text the build stores in ``source_id`` and ``vintage``)."""
+    by_id = {item.ind.id: item.ind for item in items}
+    out: dict[str, tuple[str, str]] = {}
+
+    def visit(ind: Indicator) -> tuple[str, str]:
+        if ind.id not in out:
+            if ind.is_derived:
+                parts = [visit(by_id[i]) for i in ind.derive.of]
+                out[ind.id] = ("+".join(dict.fromkeys(x for p in parts for x in p[0].split("+"))),
+                               "; ".join(dict.fromkeys(x for p in parts for x in p[1].split("; "))))
+            else:
+                out[ind.id] = (ind.source, registry.vintage_of(registry.file(ind.file_ids[0])))
+        return out[ind.id]
+
+    for item in items:
+        visit(item.ind)
+    return out
+
+
+def _parse_concept_rules(file: TomlFile, items: list[_Parsed], registry: Registry,
+                         series: dict[str, tuple[str, str]]) -> list[Concept]:
+    """Each ``[[concept]]``: a known concept, known sources, renames that match its ids, and a rule
+    that ranks every id of the concept without a tie."""
+    members: dict[str, list[_Parsed]] = {}
+    for item in items:
+        members.setdefault(item.ind.concept, []).append(item)
+    rules: list[Concept] = []
+    seen: dict[str, Entry] = {}
+    for entry in file.entries("concept"):
+        try:
+            rule = Concept.model_validate(entry.raw)
+        except ValidationError as exc:
+            raise validation_error(entry, CatalogueError, exc, Concept.model_fields) from None
+        first = seen.setdefault(rule.id, entry)
+        if first is not entry:
+            raise entry.fail(CatalogueError, f"duplicate concept {rule.id!r}, already stated in {first.at}", "id")
+        if rule.id not in members:
+            raise entry.fail(CatalogueError, f"no indicator has concept {rule.id!r}" + did_you_mean(rule.id, members),
+                             "id")
+        _check_rule(entry, rule, members[rule.id], registry, series)
+        rules.append(rule)
+    for concept, group in members.items():
+        if len(group) > 1 and concept not in seen:
+            raise group[1].fail("concept", f"concept {concept!r} is measured by {len(group)} ids "
+                                f"({', '.join(i.ind.id for i in group)}) but no [[concept]] entry states which is "
+                                "current (add one with its id, title, prefer = [sources, best first] and note)")
+    return rules
+
+
+def _check_rule(entry: Entry, rule: Concept, group: list[_Parsed], registry: Registry,
+                series: dict[str, tuple[str, str]]) -> None:
+    for source in rule.prefer:
+        unknown = [part for part in source.split("+") if part not in registry.datasets]
+        if unknown:
+            raise entry.fail(CatalogueError, f"prefer names unknown source {unknown[0]!r}"
+                             + did_you_mean(unknown[0], registry.datasets), "prefer")
+    ranked: dict[tuple[str, str], str] = {}
+    for item in group:
+        source, vintage = series[item.ind.id]
+        if source not in rule.prefer:
+            raise entry.fail(CatalogueError, f"{item.ind.id} ({item.entry.at}) has source {source!r}, which prefer "
+                             f"does not list; prefer must rank every source of the concept", "prefer")
+        other = ranked.setdefault((source, vintage), item.ind.id)
+        if other != item.ind.id:
+            raise entry.fail(CatalogueError, f"{other} and {item.ind.id} share source {source!r} and vintage "
+                             f"{vintage!r}: the rule cannot tell which is current", "prefer")
+    codes = {(i.ind.source, i.ind.code) for i in group}
+    for rename in rule.renamed:
+        for source, code in ((rename.old_source, rename.old_code), (rename.new_source, rename.new_code)):
+            if (source, code) not in codes:
+                raise entry.fail(CatalogueError, f"renamed: no id of concept {rule.id!r} reads series {code!r} of "
+                                 f"source {source!r}", "renamed")
+
+
 def _parse_gaps(file: TomlFile) -> list[Gap]:
     gaps: list[Gap] = []
     seen: dict[tuple[str, str], Entry] = {}
@@ -316,15 +474,17 @@ def load_catalogue(path: Path | None = None, registry: Registry | None = None) -
     """
     path = Path(path or paths.catalogue_file())
     file = read_toml(path, CatalogueError, "indicator catalogue")
-    check_top_level(file, CatalogueError, ("indicator", "gap"))
+    check_top_level(file, CatalogueError, ("indicator", "gap", "concept"))
     registry = registry or load_registry()
     items = [_parse_indicator(entry, registry) for entry in file.entries("indicator")]
     if not items:
         raise file.fail(CatalogueError, "no [[indicator]] entries")
     for check in (_check_ids, _check_derive_inputs, _check_cycles, _check_concepts):
         check(items)
+    series = _series(items, registry)
+    rules = _parse_concept_rules(file, items, registry, series)
     catalogue = Catalogue(indicators=tuple(item.ind for item in items), gaps=tuple(_parse_gaps(file)),
-                          source_path=path)
+                          concept_rules=tuple(rules), series=series, source_path=path)
     missing = catalogue.uncovered_cells()
     if missing:
         cells = ", ".join(f"{g} x {d}" for g, d in missing)

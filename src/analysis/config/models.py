@@ -1,10 +1,11 @@
 """Typed, validated entries of the configuration files (pydantic v2).
 
-One model per TOML table: :class:`Indicator` (with :class:`Derive`) and :class:`Gap` of
-``data/indicators.toml``; :class:`Dataset` and :class:`SourceFile` of ``data/sources.toml``. Each model
-checks what can be judged from the entry alone; the loaders check what needs the whole file or the
-other file (ids, references, cycles). Rule violations are raised as ``config_rule`` errors whose
-context names the key at fault, so the loader can report that key's line.
+One model per TOML table: :class:`Indicator` (with :class:`Derive`), :class:`Gap` and
+:class:`Concept` (with :class:`Rename`) of ``data/indicators.toml``; :class:`Dataset` and
+:class:`SourceFile` of ``data/sources.toml``. Each model checks what can be judged from the entry
+alone; the loaders check what needs the whole file or the other file (ids, references, cycles).
+Rule violations are raised as ``config_rule`` errors whose context names the key at fault, so the
+loader can report that key's line.
 """
 
 from __future__ import annotations
@@ -214,6 +215,37 @@ class Gap(_Entry):
     group: Literal[GROUPS]
     domain: Literal[DOMAINS]
     reason: Annotated[Prose, AfterValidator(_text)]
+
+
+def _some(values: tuple[str, ...]) -> tuple[str, ...]:
+    if not values:
+        raise rule("must list at least one source id")
+    return values
+
+
+class Rename(_Entry):
+    """A series the source renamed between releases: ``old_code`` of ``old_source`` is ``new_code`` of
+    ``new_source`` (both codes are series codes of ids of the concept that records the rename)."""
+
+    old_source: Text
+    old_code: Text
+    new_source: Text
+    new_code: Text
+
+
+class Concept(_Entry):
+    """The stated rule that picks the current series of a concept measured by several ids.
+
+    ``prefer`` lists source ids (dataset ids of ``data/sources.toml``; ``a+b`` for an id derived from
+    two) best first: the current series is the id whose source comes first, and among ids of one
+    source the newest vintage. ``note`` says why (which release is newer or better).
+    """
+
+    id: SnakeId
+    title: Text
+    prefer: Annotated[tuple[Text, ...], AfterValidator(_no_repeats), AfterValidator(_some)]
+    note: Annotated[Prose, AfterValidator(_text)]
+    renamed: tuple[Rename, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from analysis.core.errors import StoreError
 from analysis.core.fingerprint import bytes_sha256
 
 #: Version of the stored layout; 2 added vintages (key, ``current``), uncertainty bounds, flags and
-#: the ``source_aggregates`` table.
-TABLES_VERSION = 2
+#: the ``source_aggregates`` table; 3 the sources' row attributes ``observation_status`` and ``nature``
+#: and ``current`` decided per concept.
+TABLES_VERSION = 3
 
 YEAR_MIN, YEAR_MAX = 1950, 2100
 ISO3_PATTERN = r"^[A-Z]{3}$"
@@ -138,10 +139,15 @@ FIELDS: dict[str, Field] = _fields(
     Field("unit", "string", "unit of value, lower and upper (from the catalogue)"),
     Field("source_id", "string", "source dataset id(s) of data/sources.toml, joined by '+' for derived values"),
     Field("vintage", "string", "release of the source the value comes from ('; '-joined for derived values)"),
-    Field("current", "bool", "true for the vintage that stands for the indicator now (one per key)"),
+    Field("current", "bool", "true for the rows of the series that stands for its concept now (the catalogue's "
+          "[[concept]] rule) in the newest vintage of that series; other series are kept with false"),
     Field("projection", "bool", "true where the value is a projection, not an estimate"),
     Field("flag", "string", "quality flag of the value (e.g. 'suspect'); empty when none"),
     Field("flag_reason", "string", "why the value is flagged"),
+    Field("observation_status", "string", "the source's observation status of the value, as published (UN SDG: "
+          "a normal, b break in series, e estimated, u low reliability, ...); an attribute, never a filter"),
+    Field("nature", "string", "the source's nature of the value, as published (UN SDG: c country data, ca country "
+          "adjusted, e estimated, m modelled, n non-relevant, ...); an attribute, never a filter"),
     # countries
     Field("name", "string", "display name (references table for the focus countries, else World Bank, else WPP)"),
     Field("m49", "int64", "UN M49 numeric code", minimum=1, maximum=999),
@@ -190,14 +196,14 @@ def _columns(*specs: str | tuple[str, dict]) -> tuple[Column, ...]:
 
 _EMPTY = {"nullable": True}
 _DETAIL = {"nullable": True, "detail": True}
-# While each indicator has one vintage, a row that does not say otherwise is the current one.
+# A row that does not say otherwise (synthetic stores, source aggregates) is the current one.
 _CURRENT = ("current", {"detail": True, "default": True})
 
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("indicators", "one value per economy, indicator, year and source vintage",
           _columns("iso3", "year", "indicator_id", "value", ("lower", _DETAIL), ("upper", _DETAIL), "unit",
                    "source_id", "vintage", _CURRENT, "projection", ("flag", _DETAIL),
-                   ("flag_reason", _DETAIL)),
+                   ("flag_reason", _DETAIL), ("observation_status", _DETAIL), ("nature", _DETAIL)),
           primary_key=("iso3", "indicator_id", "year", "vintage"),
           sort_by=("indicator_id", "iso3", "year", "vintage"),
           relations=(Relation("lower_at_most_value", "at_most", "lower", "value"),

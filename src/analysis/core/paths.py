@@ -19,6 +19,9 @@ ROOT_ENV = "ANALYSIS_PROJECT_ROOT"
 PROCESSED_ENV = "ANALYSIS_PROCESSED_DIR"
 REPORTS_ENV = "ANALYSIS_REPORTS_DIR"
 FIGURES_ENV = "ANALYSIS_FIGURES_DIR"
+# The refresh diff's deliverables in the reports folder (written by the main job, linked by the gallery).
+DATA_CHANGES_CSV = "data-changes.csv"
+DATA_CHANGES_MD = "data-changes.md"
 
 
 def project_root() -> Path:

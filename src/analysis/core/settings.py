@@ -31,6 +31,10 @@ WEIGHT_INDICATOR = "pop_total"
 SUSPECT_FLAG = "suspect"
 #: first year of the coverage summary of ``python -m analysis info``
 FOCUS_SINCE = 2015
+#: charts draw a latest value faded (and name it in the footer) when it is more than this many years
+#: older than the newest value of the same chart: a 2014 value beside 2023 values is not a like-for-like
+#: comparison
+OLD_VALUE_YEARS = 5
 
 
 def parse_as_of(text: str) -> date:

@@ -39,7 +39,7 @@ from analysis.core.fingerprint import code_sha256
 from analysis.pipeline import age_structure, flags
 from analysis.pipeline.countries import build_countries, to_iso3
 from analysis.pipeline.derive import derive, projection
-from analysis.pipeline.parsers import DDF_GEO_KEYS, VALUE_ATTRIBUTES, parse_file
+from analysis.pipeline.parsers import DDF_GEO_KEYS, ROW_ATTRIBUTES, VALUE_ATTRIBUTES, parse_file
 from analysis.pipeline.schema import validate_indicators, validate_table
 from analysis.rules.aggregates import compute_aggregates
 from analysis.rules.latest import compute_latest
@@ -157,9 +157,11 @@ def _wpp_country_file(registry: Registry) -> SourceFile:
 
 
 def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
-    """Rows of one selected indicator: geo, geo_scheme, year, value, lower, upper, row, file (registry file id).
+    """Rows of one selected indicator: geo, geo_scheme, year, value, lower, upper, observation_status, nature,
+    row, file (registry file id).
 
-    A selected indicator keeps its source's uncertainty bounds (empty where the source has none).
+    A selected indicator keeps its source's uncertainty bounds and row attributes (empty where the source
+    has none).
     """
     parts = []
     for fid in ind.file_ids:
@@ -177,7 +179,7 @@ def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry)
             values = list(wanted) if isinstance(wanted, tuple) else [wanted]
             mask &= frame[dim].isin(values).to_numpy(dtype=bool)
         # Only the columns the store needs (plus dims when summing): taking rows of string columns costs.
-        bounds = [c for c in VALUE_ATTRIBUTES if c in frame.columns and not ind.combine]
+        bounds = [c for c in (*VALUE_ATTRIBUTES, *ROW_ATTRIBUTES) if c in frame.columns and not ind.combine]
         columns = ["geo", "year", "value", *bounds, "row"] + (_dims(frame) if ind.combine else [])
         picked = frame.loc[mask, columns]
         if picked.empty:
@@ -189,7 +191,8 @@ def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry)
         picked = _combine_sum(ind, picked, registry)
     _check_unambiguous(ind, picked, frames, registry)
     # reindex, not loc: files without bounds (and summed rows, whose bounds do not add) get empty ones.
-    return picked.reindex(columns=["geo", "geo_scheme", "year", "value", *VALUE_ATTRIBUTES, "row", "file"])
+    return picked.reindex(columns=["geo", "geo_scheme", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "row",
+                                   "file"])
 
 
 def _dims(frame: pd.DataFrame) -> list[str]:
@@ -381,23 +384,23 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
     """Parsed files -> the store tables (validated). Pure apart from reading the members file.
 
     Rows travel with a small integer ``ind`` (position in the catalogue) instead of repeated strings;
-    the descriptive columns (indicator_id, unit, source_id, vintage) are attached once at the end.
-    Each indicator has one vintage for now, so every row is ``current``.
+    the descriptive columns (indicator_id, unit, source_id, vintage, current) are attached once at the
+    end. ``current`` marks the series that stands for its concept (the catalogue's ``[[concept]]``
+    rule); the other series stay in the store, and only current rows make latest values and aggregates.
     """
     countries = _countries(frames, registry, load_members(members_path))
     position = {ind.id: i for i, ind in enumerate(catalogue)}
-    meta: dict[str, tuple[str, str]] = {}  # id -> (source_id, vintage)
 
     selected = []
     for ind in catalogue:
         if ind.is_derived:
             continue
         rows = _select(ind, frames, registry)
-        meta[ind.id] = (ind.source, registry.vintage_of(registry.file(ind.file_ids[0])))
         selected.append(rows.assign(projection=projection(ind, rows["year"]), ind=np.int32(position[ind.id])))
     long = pd.concat(selected, ignore_index=True)
     mapped, aggregate_rows, unmapped = _map_geo(long, countries, _known_geo_codes(frames, registry), registry)
-    mapped = mapped.loc[:, ["iso3", "year", "value", *VALUE_ATTRIBUTES, "projection", "row", "file", "ind"]]
+    mapped = mapped.loc[:, ["iso3", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "projection", "row", "file",
+                            "ind"]]
     _check_unique_iso3(mapped, catalogue, registry)
 
     splits = flags.status_splits(catalogue)
@@ -407,10 +410,8 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
     for ind in catalogue.derivation_order():
         a_id, b_id = ind.derive.of
         blocks[ind.id] = derive(ind, position[ind.id], blocks[a_id], blocks[b_id])
-        meta[ind.id] = ("+".join(dict.fromkeys(meta[a_id][0].split("+") + meta[b_id][0].split("+"))),
-                        "; ".join(dict.fromkeys(meta[a_id][1].split("; ") + meta[b_id][1].split("; "))))
     rows = pd.concat([blocks[i] for i in catalogue.ids if i in blocks], ignore_index=True)
-    rows = _describe(rows, catalogue, meta).assign(current=True)
+    rows = _describe(rows, catalogue)
 
     file_of = {f.id: f.path for f in registry.files}
     indicators = validate_indicators(rows, known_iso3=set(countries["iso3"].astype(str)),
@@ -433,16 +434,16 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
         "empty_indicators": sorted(set(catalogue.ids) - present),
     }
     outputs = {"indicators": indicators, "countries": countries, "latest": latest, "aggregates": aggregates,
-               "age_structure": ages, "source_aggregates": _source_aggregates(aggregate_rows, catalogue, meta),
+               "age_structure": ages, "source_aggregates": _source_aggregates(aggregate_rows, catalogue),
                "_unmapped": unmapped}
     return outputs, stats
 
 
-def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue, meta: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """The sources' own aggregate rows in the declared ``source_aggregates`` layout (current vintage)."""
+def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The sources' own aggregate rows in the declared ``source_aggregates`` layout (current per concept)."""
     described = _describe(rows.loc[:, ["geo", "geo_scheme", "year", "value", "projection", "file", "ind"]],
-                          catalogue, meta)
-    table = tables.conform("source_aggregates", described.assign(current=True))
+                          catalogue)
+    table = tables.conform("source_aggregates", described)
     return _sorted(table, "source_aggregates")
 
 
@@ -475,8 +476,8 @@ def _split_blocks(mapped: pd.DataFrame, catalogue: Catalogue) -> dict[str, pd.Da
     return {ind.id: blocks.get(ind.id, empty) for ind in catalogue if not ind.is_derived}
 
 
-def _describe(rows: pd.DataFrame, catalogue: Catalogue, meta: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """Attach indicator_id, unit, source_id and vintage from the ``ind`` code (categoricals: no per-row strings)."""
+def _describe(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Attach indicator_id, unit, source_id, vintage and current from the ``ind`` code (no per-row strings)."""
     codes = rows["ind"].to_numpy()
     inds = catalogue.indicators
 
@@ -487,12 +488,12 @@ def _describe(rows: pd.DataFrame, catalogue: Catalogue, meta: dict[str, tuple[st
         dictionary = pa.DictionaryArray.from_arrays(pa.array(lookup[codes]), pa.array(categories, pa.string()))
         return pd.array(dictionary.cast(pa.string()), dtype=pd.StringDtype())
 
-    empty_meta = ("", "")
     return rows.assign(
         indicator_id=column([i.id for i in inds]),
         unit=column([i.unit for i in inds]),
-        source_id=column([meta.get(i.id, empty_meta)[0] for i in inds]),
-        vintage=column([meta.get(i.id, empty_meta)[1] for i in inds]),
+        source_id=column([catalogue.series[i.id][0] for i in inds]),
+        vintage=column([catalogue.series[i.id][1] for i in inds]),
+        current=np.array([i.id in catalogue.current_ids for i in inds], dtype=bool)[codes],
         file=rows["file"].astype("category"),
     ).drop(columns="ind")
 

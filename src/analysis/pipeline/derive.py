@@ -18,7 +18,8 @@ def derive(ind: Indicator, code: int, a: pd.DataFrame, b: pd.DataFrame) -> pd.Da
 
     The row and file of the first input are kept so that a bounds violation points at a source line;
     a derived value is a projection when either input is, and suspect when either input is. It has
-    no uncertainty bounds: the sources' intervals do not combine by arithmetic.
+    no uncertainty bounds (the sources' intervals do not combine by arithmetic) and no observation
+    status or nature (those describe a published value, which a derived one is not).
     """
     both = a.merge(b, on=["iso3", "year"], suffixes=("_a", "_b"), how="inner", validate="one_to_one")
     s = ind.derive.scale

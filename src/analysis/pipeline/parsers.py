@@ -307,6 +307,9 @@ DATA_PARSERS = frozenset({"datahub_tidy", "worldbank_api", "ghed_long", "ddf_dat
 
 #: Columns of a raw long frame that describe its value (uncertainty bounds), never key dims.
 VALUE_ATTRIBUTES = ("lower", "upper")
+#: Key columns of some sources that describe a value rather than what it measures (UN SDG: at most one
+#: per economy, year and series); the store keeps them as row attributes, never as filters.
+ROW_ATTRIBUTES = ("observation_status", "nature")
 
 
 def parse_file(source_file: SourceFile, raw_dir: Path | None = None) -> pd.DataFrame:

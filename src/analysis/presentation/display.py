@@ -19,8 +19,10 @@ import pandas as pd
 from analysis.core import paths
 from analysis.core.errors import AnalysisError
 from analysis.presentation import charts
+from analysis.presentation.charts.common import indicator_year_label
 from analysis.presentation.charts.export import figures_dir
-from analysis.store import api
+from analysis.store import api, series
+from analysis.store import intervals as with_bounds
 
 NO_DATA = "–"
 #: the NOTEBOOK parameter names the notebook's figure folder (the runner may set another folder)
@@ -214,7 +216,8 @@ def latest_table(indicators, countries: str | Sequence[str] = "FOCUS", window: i
     """
     ids = [indicators] if isinstance(indicators, str) else list(indicators)
     lat = api.latest(ids, countries=countries, window=window)
-    cell = [NO_DATA if pd.isna(v) else f"{v:.{digits}f} ({int(y)})" for v, y in zip(lat["value"], lat["year"])]
+    cell = [NO_DATA if pd.isna(v) else f"{v:.{digits}f} ({indicator_year_label(i, y)})"
+            for i, v, y in zip(lat["indicator_id"], lat["value"], lat["year"])]
     wide = lat.assign(cell=cell).pivot(index="iso3", columns="indicator_id", values="cell")
     shown = api.display_order()
     order = [i for i in shown if i in wide.index] + [i for i in wide.index if i not in shown]
@@ -268,10 +271,11 @@ def band_table(indicators: Iterable[str], country: str, group: str = "ASEAN") ->
         year = part.at[country, "year"]
         judged = api.judge(b["band"], api.direction_of(ind))
         rows.append({"indicator": str(cat.at[ind, "title"]), "value": values.get(country),
-                     "year": pd.NA if pd.isna(year) else int(year), f"{group} median": float(b["center"].iloc[0]),
+                     "year": pd.NA if pd.isna(year) else indicator_year_label(ind, year),
+                     f"{group} median": float(b["center"].iloc[0]),
                      "members reporting": f"{int(b['n'].iloc[0])} of {len(members)}",
                      "band": str(judged.iloc[0]), "unit": str(cat.at[ind, "unit"])})
-    return pd.DataFrame(rows).astype({"year": "Int64"})
+    return pd.DataFrame(rows).astype({"year": "string"})
 
 
 # ------------------------------------------------------------------------------------------ charts
@@ -320,7 +324,8 @@ def latest_bars(indicator: str, countries: str | Sequence[str] = "FOCUS", **kwar
     data, window = latest_values(indicator, countries)
     meta = api.catalogue().set_index("indicator_id").loc[indicator]
     chart_countries = resolve_countries(countries)
-    kwargs = {"title": str(meta["title"]), "unit": str(meta["unit"]), **kwargs}
+    kwargs = {"title": str(meta["title"]), "unit": str(meta["unit"]),
+              "published": series.published_aggregate(indicator), **kwargs}
     return charts.banded_bars(data, better=api.direction_of(indicator), window=window, countries=chart_countries,
                               **kwargs)
 
@@ -336,6 +341,60 @@ def latest_scatter(x: str, y: str, countries: str | Sequence[str] = "FOCUS", **k
     return charts.scatter(data, x, y, window=window, countries=resolve_countries(countries), **kwargs)
 
 
+def projection_chart(indicator: str, countries: str | Sequence[str] = "FOCUS",
+                     years: Sequence[int | None] | None = None, kind: str = "lines", **kwargs):
+    """A projecting indicator (e.g. ``old_age_dependency_ratio_wpp``) as the chart pack draws it: its
+    concept's current estimates, then the projection as its own, lighter series after each country's last
+    estimate (one number per concept, country and year; the footer says how the two meet).
+    ``kind``: "lines" or "small_multiples"; the title defaults to the current series' catalogue title."""
+    drawn = resolve_countries(countries)
+    got = series.with_projection(indicator, countries=drawn, years=year_span(years))
+    shown = str(got.estimates["indicator_id"].iloc[0]) if not got.estimates.empty else indicator
+    title = api.catalogue().set_index("indicator_id").at[shown, "title"]
+    draw = {"lines": charts.lines, "small_multiples": charts.small_multiples}[kind]
+    kwargs = {"title": f"{title}: estimates and projection", **kwargs}
+    notes = [got.note(api.country_names(drawn)), *kwargs.pop("notes", ())]
+    return draw(got.estimates, countries=drawn, projection=got.projection, projection_label=got.label, notes=notes,
+                **kwargs)
+
+
+def latest_intervals(indicators: Sequence[str], countries: str | Sequence[str] = "FOCUS", *,
+                     panels: Sequence[str] | None = None, labels: Sequence[str] | None = None, **kwargs):
+    """Latest value per country of each indicator as dots, with the published uncertainty interval where
+    the source gives one (the chart pack's intervals chart). ``panels`` names panels among which the
+    indicators are split in order, equally; ``labels`` names the series of a panel (default: Female/Male
+    for the sex ids); other keywords go to ``charts.intervals`` (``connect``, ``comparison``, ``title``...)."""
+    ids = list(indicators)
+    data = with_bounds.latest_with_bounds(ids, countries)
+    split = None
+    if panels:
+        k = len(ids) // len(panels)
+        split = [(title, ids[n * k:(n + 1) * k]) for n, title in enumerate(panels)]
+    per_panel = len(split[0][1]) if split else len(ids)
+    names = dict(zip(ids, list(labels) * (len(ids) // per_panel))) if labels else None
+    title = api.catalogue().set_index("indicator_id").at[ids[0], "title"]
+    kwargs = {"title": str(title), **kwargs}
+    return charts.intervals(data, None if split else ids, panels=split, labels=names, window=api.latest_window(data),
+                            countries=resolve_countries(countries), **kwargs)
+
+
+def sex_gap_table(indicator: str, countries: str | Sequence[str] = "FOCUS") -> pd.DataFrame:
+    """Latest female and male value and female minus male per country (``api.sex_gap``: both from one source
+    and vintage, never across two), within the indicator's catalogue window; "–" where a country has none."""
+    gap = api.sex_gap(indicator, countries)
+    unit = str(gap["unit"].iloc[0]) if not gap.empty else ""
+    if not gap.empty:
+        gap = gap.loc[gap["year"] > int(gap["year"].max()) - api.window_of(indicator)]
+    last = gap.sort_values(["iso3", "year"]).groupby("iso3").tail(1).set_index("iso3")
+    iso3 = resolve_countries(countries)
+    shown = api.display_order()
+    order = [i for i in shown if i in iso3] + [i for i in iso3 if i not in shown]
+    table = last.reindex(order)
+    return pd.DataFrame({"country": [api.country_names(order)[i] for i in order],
+                         "year": pd.array(table["year"], dtype="Int64"), "female": table["female"].to_numpy(),
+                         "male": table["male"].to_numpy(), f"female − male ({unit})": table["value"].to_numpy()})
+
+
 def profile_trend(indicator: str, country: str, years: Sequence[int | None] | None = None, **kwargs):
     """One indicator over time for ``country`` among the ASEAN members, with the ASEAN median.
 
@@ -348,3 +407,30 @@ def profile_trend(indicator: str, country: str, years: Sequence[int | None] | No
     unit = api.catalogue().set_index("indicator_id").at[indicator, "unit"]
     kwargs = {"subtitle": f"{unit}; {name} among the ASEAN members", **kwargs}
     return charts.lines(data, countries=drawn, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------ key messages
+
+
+def show_messages(group: str | Sequence[str] | None = None, *, country: str | None = None,
+                  kinds: Sequence[str] | None = None) -> None:
+    """The generated key messages (:mod:`analysis.store.messages`) of one or more population groups (None:
+    all), or of one ``country``, optionally only some ``kinds``: shown as an HTML list, with the same
+    sentences as plain text, so nbval compares the text and a data refresh that changes one shows up."""
+    import html
+
+    from IPython.display import display
+
+    from analysis.presentation.report.specs import GROUP_TITLES
+    from analysis.store import messages as key_messages
+
+    if country is not None:
+        sections = [(f"Key messages: {api.country_names([country])[country]}", key_messages.country_messages(country))]
+    else:
+        groups = key_messages.GROUPS if group is None else [group] if isinstance(group, str) else list(group)
+        sections = [(f"Key messages: {GROUP_TITLES.get(g, g)}", key_messages.group_messages(g)) for g in groups]
+    sections = [(title, [m for m in items if kinds is None or m.kind in kinds]) for title, items in sections]
+    text = "\n\n".join(title + "".join(f"\n- {m.text}" for m in items or []) for title, items in sections)
+    markup = "".join(f"<h4>{html.escape(title)}</h4><ul>" + "".join(f"<li>{html.escape(m.text)}</li>" for m in items)
+                     + "</ul>" for title, items in sections)
+    display({"text/plain": text, "text/html": markup}, raw=True)

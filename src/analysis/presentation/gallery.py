@@ -408,7 +408,7 @@ def collect_sections(reports: Path, project: str = "") -> list[Section]:
     for meta_path in sorted(figures.rglob("*.json")) if figures.exists() else []:
         if meta_path.with_suffix(".png").exists():
             folder = meta_path.parent.relative_to(figures).as_posix()
-            by_folder.setdefault(folder, []).append(_card(meta_path, reports, project or _project()[0]))
+            by_folder.setdefault(folder, []).append(_card(meta_path, reports, project or project_title_version()[0]))
     order = sorted(by_folder, key=lambda f: (f != PACK_SUBDIR, f))
     return [Section(id=_anchor(folder, "section"), heading=_folder_heading(folder),
                     groups=_groups(folder, by_folder[folder]), notebook=_notebook_link(reports, folder))
@@ -416,7 +416,7 @@ def collect_sections(reports: Path, project: str = "") -> list[Section]:
 
 
 # ----------------------------------------------------------------------------- page-wide facts
-def _project() -> tuple[str, str]:
+def project_title_version() -> tuple[str, str]:
     """Title and version from CITATION.cff (the repository's own citation), or the pack's title."""
     cff = paths.project_root() / "CITATION.cff"
     text = cff.read_text(encoding="utf-8") if cff.exists() else ""
@@ -488,9 +488,38 @@ def _notebooks(reports: Path) -> list[Link]:
     return [Link(href=f"notebooks/{p.name}", label=_folder_heading(p.stem), about=" (notebook page)") for p in pages]
 
 
+WORKBOOK_FILE = "caring-societies-data.xlsx"
+DATA_DESCRIPTOR = "data/datapackage.json"
+# Written by the main job only when a source vintage changed (presentation.changes_report).
+CHANGES_FILES = ((paths.DATA_CHANGES_MD, ": per concept and country, revised, added and dropped values"),
+                 (paths.DATA_CHANGES_CSV, ": the same, one row per concept, country and year"))
+
+
+def _downloads(reports: Path) -> list[Link]:
+    """The workbook, the data dictionary and each file of the store's download, as published."""
+    links = []
+    if (reports / WORKBOOK_FILE).is_file():
+        links.append(Link(WORKBOOK_FILE, f"Workbook ({WORKBOOK_FILE})", ": the values of every chart of the pack "
+                          "and every country profile, with sources and licences"))
+    descriptor = reports / DATA_DESCRIPTOR
+    if descriptor.is_file():
+        links.append(Link(DATA_DESCRIPTOR, "Data dictionary (datapackage.json)",
+                          ": the fields, units, sources and licences of the store's tables"))
+        with contextlib.suppress(json.JSONDecodeError, KeyError, TypeError):
+            folder = Path(DATA_DESCRIPTOR).parent
+            for res in json.loads(descriptor.read_text(encoding="utf-8"))["resources"]:
+                href = (folder / res["path"]).as_posix()
+                if (reports / href).is_file():
+                    links.append(Link(href, res["path"], f": {res.get('description', res['name'])}"))
+    for name, about in CHANGES_FILES:
+        if (reports / name).is_file():
+            links.append(Link(name, f"What the last data refresh changed ({name})", about))
+    return links
+
+
 def render_gallery(reports: Path) -> tuple[str, int]:
     """The gallery page's HTML and the number of charts it lists (thumbnails drawn and pruned on the way)."""
-    title, version = _project()
+    title, version = project_title_version()
     sections = collect_sections(reports, title)
     cards = [card for section in sections for card in section.cards]
     _prune_thumbnails(reports, cards)
@@ -502,7 +531,7 @@ def render_gallery(reports: Path) -> tuple[str, int]:
     page = _environment().get_template(TEMPLATE).render(
         title=PACK_TITLE.replace(": chart pack", ""), n_charts=len(cards), sections=sections, sources=sources,
         vintage_span=span, cite_all=cite_all, has_pack=(reports / "chart-pack.pdf").exists(),
-        profiles=_profiles(reports), notebooks=_notebooks(reports))
+        profiles=_profiles(reports), notebooks=_notebooks(reports), downloads=_downloads(reports))
     return page, len(cards)
 
 

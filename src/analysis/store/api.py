@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import tables
-from analysis.config.catalogue import Catalogue, load_catalogue
+from analysis.config.catalogue import Catalogue, NoSuchSeriesError, load_catalogue
 from analysis.config.references import AFFECTS, ALL_COUNTRIES, areas_for, load_events, load_instruments, load_meetings
 from analysis.config.registry import Registry, load_registry
 from analysis.core import paths, settings
-from analysis.core.errors import StoreError
+from analysis.core.errors import AnalysisError, StoreError
 from analysis.core.fingerprint import bytes_sha256 as fingerprint_bytes
 from analysis.rules import aggregates as agg_rules
 from analysis.rules import membership
@@ -53,6 +53,7 @@ __all__ = [
     "countries", "members", "display_order", "country_names", "population_weights", "as_of",
     "band", "band_symbol", "judge", "nearest_year", "compute_latest", "latest_window", "headline_indicators",
     "profile_indicators", "window_of", "tolerance_of", "direction_of", "min_difference_of", "events", "areas_of",
+    "current_series", "series_of", "concept_of", "sex_gap",
 ]
 
 
@@ -109,11 +110,22 @@ def resolve_countries(countries: Countries, *, on: str | date | None = None,
     return list(dict.fromkeys(out))  # unique, first-mention order
 
 
-def _check_indicators(indicators: str | Iterable[str] | None, processed_dir) -> list[str] | None:
+def _check_indicators(indicators: str | Iterable[str] | None, processed_dir, source: str | None = None,
+                      vintage: str | None = None) -> list[str] | None:
+    """The store ids of the asked ones: an alias (earlier id) becomes its id, and with ``source`` or
+    ``vintage`` each id becomes the member of its concept from that source / of that vintage."""
     wanted = as_list(indicators)
+    pick = source is not None or vintage not in (None, store.ALL_VINTAGES)
     if wanted is None:
+        if pick:
+            raise AnalysisError(f"source={source!r} / vintage={vintage!r} pick a series of each named indicator's "
+                                "concept: name the indicators")
         return None
     known = store.indicator_ids(processed_dir)
+    cat = _catalogue()
+    wanted = [cat.resolve(i).id if i not in known and i in cat else i for i in wanted]
+    if pick:
+        wanted = [cat.pick(i, source, None if vintage == store.ALL_VINTAGES else vintage) for i in wanted]
     unknown = [i for i in wanted if i not in known]
     if unknown:
         raise ValueError(f"indicator id(s) not in the store: {', '.join(unknown)} "
@@ -150,20 +162,26 @@ def _with_names(frame: pd.DataFrame, processed_dir) -> pd.DataFrame:
 
 
 def load(indicators: str | Iterable[str] | None = None, countries: Countries = None, years: Years = None, *,
-         include_projections: bool = True, names: bool = True, vintage: str | None = None,
+         include_projections: bool = True, names: bool = True, source: str | None = None, vintage: str | None = None,
          processed_dir: Path | str | None = None) -> pd.DataFrame:
     """Indicator values in long form.
 
     Columns: iso3, name (unless ``names=False``), year, indicator_id, value, unit, source_id,
     vintage, projection. Only observed values are rows; use :func:`panel` or :func:`latest` to
-    see gaps. ``include_projections=False`` drops WPP projection rows. ``vintage="all"`` returns
-    every stored vintage of a series instead of the current one.
+    see gaps. ``include_projections=False`` drops WPP projection rows. An earlier id (catalogue
+    ``aliases``) reads its indicator. ``source=`` / ``vintage=`` read, instead of each named
+    indicator, the member of its concept from that source / of that vintage (rows keep that
+    member's id; NoSuchSeriesError naming the concept's series when none matches); without them
+    each named indicator's own rows are read (``indicators=None``: the current series of every
+    concept). ``vintage="all"`` returns every stored vintage of the named series.
 
     >>> load(["pop_65plus_share"], countries="FOCUS", years=(2000, 2020))  # doctest: +SKIP
+    >>> load("sp_cov_disability", source="sdg2023")  # the SDG database's series  # doctest: +SKIP
     """
-    ind = _check_indicators(indicators, processed_dir)
+    ind = _check_indicators(indicators, processed_dir, source, vintage)
     iso = resolve_countries(countries, processed_dir=processed_dir)
-    frame = store.read_indicators(ind, iso, years, processed_dir=processed_dir, vintage=vintage,
+    frame = store.read_indicators(ind, iso, years, processed_dir=processed_dir,
+                                  vintage=store.ALL_VINTAGES if vintage == store.ALL_VINTAGES else None,
                                   columns=tables.table("indicators").names(detail=False))
     if not include_projections:
         frame = frame.loc[~frame["projection"].to_numpy(dtype=bool)].reset_index(drop=True)
@@ -171,13 +189,16 @@ def load(indicators: str | Iterable[str] | None = None, countries: Countries = N
 
 
 def panel(indicators: str | Iterable[str], countries: Countries = "FOCUS", years: Years = None, *,
-          include_projections: bool = True, processed_dir: Path | str | None = None) -> pd.DataFrame:
+          include_projections: bool = True, source: str | None = None, vintage: str | None = None,
+          processed_dir: Path | str | None = None) -> pd.DataFrame:
     """Wide table: index (iso3, year), one column per indicator (in the order asked).
 
     Every requested country appears for every year that has any value among the requested
-    indicators, and every requested indicator is a column, so gaps show as NaN.
+    indicators, and every requested indicator is a column, so gaps show as NaN. ``source`` /
+    ``vintage`` pick another member of each indicator's concept, as in :func:`load` (the column
+    is named by the member read).
     """
-    ind = _check_indicators(indicators, processed_dir)
+    ind = _check_indicators(indicators, processed_dir, source, vintage)
     iso = resolve_countries(countries, processed_dir=processed_dir)
     long = store.read_indicators(ind, iso, years, processed_dir=processed_dir,
                                  columns=["iso3", "year", "indicator_id", "value", "projection"])
@@ -210,6 +231,7 @@ def _without_suspect(frame: pd.DataFrame) -> pd.DataFrame:
 
 def latest(indicators: str | Iterable[str] | None = None, countries: Countries = "FOCUS", *,
            window: int | None = None, ref_year: int | None = None, include_projections: bool = False,
+           source: str | None = None, vintage: str | None = None,
            processed_dir: Path | str | None = None) -> pd.DataFrame:
     """Latest value per country x indicator within the last ``window`` years up to ``ref_year``.
 
@@ -217,9 +239,10 @@ def latest(indicators: str | Iterable[str] | None = None, countries: Countries =
     defaults, per indicator, to the latest year with any non-projection value in the store (over
     all economies, so the answer for one country does not depend on the others). Countries without
     a value in the window are kept with value NaN and year <NA>. A ``name`` column is added. See
-    :func:`analysis.rules.latest.compute_latest` for the columns.
+    :func:`analysis.rules.latest.compute_latest` for the columns. ``source`` / ``vintage`` pick
+    another member of each indicator's concept, as in :func:`load`.
     """
-    ind = _check_indicators(indicators, processed_dir)
+    ind = _check_indicators(indicators, processed_dir, source, vintage)
     iso = resolve_countries(countries, processed_dir=processed_dir)
     data = _without_suspect(store.read_indicators(ind, None, None, processed_dir=processed_dir))
     ids = ind if ind is not None else sorted(data["indicator_id"].astype(str).unique())
@@ -362,6 +385,86 @@ def direction_of(indicator_id: str) -> str:
 def min_difference_of(indicator_id: str) -> float:
     """The smallest difference worth a band colour, in the indicator's unit (catalogue)."""
     return _catalogue()[indicator_id].min_difference
+
+
+# --------------------------------------------------------------------------------------------
+# Concepts: which series stands for each, and gaps between the sexes
+
+
+def concept_of(indicator_id: str) -> str:
+    """The concept an indicator (or an earlier id of one) measures."""
+    return _catalogue().concept_of(indicator_id)
+
+
+def current_series(concept: str) -> str:
+    """The indicator id that stands for a concept now, by the concept's stated rule (``[[concept]]`` in
+    ``data/indicators.toml``: preferred source first, then the newest vintage); an indicator id is
+    taken for its concept."""
+    return _catalogue().current_series(concept)
+
+
+def series_of(concept: str) -> pd.DataFrame:
+    """Every series of a concept (or of an indicator's concept): indicator_id, source_id, vintage and
+    current, the current one first, then in the order of the concept's rule."""
+    cat = _catalogue()
+    ids = cat.series_of(concept)
+    return pd.DataFrame({"indicator_id": ids, "source_id": [cat.series[i][0] for i in ids],
+                         "vintage": [cat.series[i][1] for i in ids],
+                         "current": [cat.is_current(i) for i in ids]}).astype(
+        {"indicator_id": "string", "source_id": "string", "vintage": "string"})
+
+
+SEX_IDS = ("_female", "_male")
+
+
+def _sex_pair(indicator_id: str) -> tuple[str, str, str]:
+    """(plain id, female id, male id) of an indicator split by sex; both must share source and vintage."""
+    cat = _catalogue()
+    # The plain id need not exist (a source may publish the sexes only).
+    name = cat.resolve(indicator_id).id if indicator_id in cat else indicator_id
+    base = name.removesuffix(SEX_IDS[0]).removesuffix(SEX_IDS[1])
+    female, male = (base + suffix for suffix in SEX_IDS)
+    shown = paths.relative_to_root(cat.source_path)
+    missing = [i for i in (female, male) if i not in cat.by_id]
+    if missing:
+        raise NoSuchSeriesError(shown, f"no sex gap for {indicator_id!r}: the catalogue has no {missing[0]!r}")
+    if cat.series[female] != cat.series[male]:
+        (fs, fv), (ms, mv) = cat.series[female], cat.series[male]
+        raise NoSuchSeriesError(shown, f"no sex gap for {indicator_id!r}: {female} comes from {fs} ({fv}) but "
+                                f"{male} from {ms} ({mv}); a gap is computed within one source and vintage only")
+    return base, female, male
+
+
+def sex_gap(indicator_id: str, countries: Countries = "FOCUS", years: Years = None, *,
+            include_projections: bool = False, processed_dir: Path | str | None = None) -> pd.DataFrame:
+    """Female minus male, per country and year where both are published, within one source and vintage.
+
+    ``indicator_id`` is the plain id or either sex's id. Columns: iso3, name, year, indicator_id
+    (``<id>_sex_gap``), female, male, value (female - male), unit ("percentage points" for an
+    indicator in %, else the indicator's unit), source_id, vintage, projection. Rows flagged suspect
+    are left out, as from latest values and aggregates. NoSuchSeriesError when the catalogue has no
+    female and male ids sharing source and vintage.
+    """
+    base, female, male = _sex_pair(indicator_id)
+    iso = resolve_countries(countries, processed_dir=processed_dir)
+    rows = _without_suspect(store.read_indicators([female, male], iso, years, processed_dir=processed_dir))
+    if not include_projections:
+        rows = rows.loc[~rows["projection"].to_numpy(dtype=bool)]
+    keys, kept = ["iso3", "year"], ["source_id", "vintage", "projection"]
+    both = rows.loc[rows["indicator_id"] == female, [*keys, "value", *kept]].merge(
+        rows.loc[rows["indicator_id"] == male, [*keys, "value", *kept]], on=keys, suffixes=("_f", "_m"))
+    apart = (both["source_id_f"] != both["source_id_m"]) | (both["vintage_f"] != both["vintage_m"])
+    if apart.any():
+        raise StoreError(f"{female} and {male} hold rows of different sources or vintages in the store "
+                         f"(e.g. {both.loc[apart, 'iso3'].iloc[0]}); rebuild the store")
+    unit = _catalogue()[female].unit
+    out = pd.DataFrame({
+        "iso3": both["iso3"], "year": both["year"], "indicator_id": f"{base}_sex_gap",
+        "female": both["value_f"], "male": both["value_m"], "value": both["value_f"] - both["value_m"],
+        "unit": "percentage points" if unit.startswith("%") else unit, "source_id": both["source_id_f"],
+        "vintage": both["vintage_f"], "projection": both["projection_f"] | both["projection_m"],
+    }).astype({"indicator_id": "string", "unit": "string"})
+    return _with_names(out.sort_values(keys, kind="stable").reset_index(drop=True), processed_dir)
 
 
 def sources() -> pd.DataFrame:

@@ -10,7 +10,9 @@ size), so a rebuilt store is seen at the next call. The declared dtypes are rest
 a declared column (an older layout) is a StoreError asking for a rebuild.
 
 Tables with vintages (``indicators``, ``source_aggregates``) return their current rows unless asked
-for ``vintage="all"``.
+for ``vintage="all"``. ``current`` is decided per concept by the build (the catalogue's ``[[concept]]``
+rule); an indicator named explicitly that is not its concept's current series (an older vintage or
+another source, kept with ``current`` false) returns its own rows.
 """
 
 from __future__ import annotations
@@ -81,9 +83,11 @@ def _year_filter(years) -> ds.Expression | None:
     return field.isin([int(y) for y in years])
 
 
-def _vintage_filter(vintage: str | None) -> ds.Expression | None:
+def _vintage_filter(vintage: str | None, others: Sequence[str] = ()) -> ds.Expression | None:
+    """Current rows (plus every row of ``others``: named series that are not current), or all rows."""
     if vintage is None:
-        return pc.field("current")
+        current = pc.field("current")
+        return current | pc.field("indicator_id").isin(list(others)) if others else current
     if vintage == ALL_VINTAGES:
         return None
     raise ValueError(f"vintage must be None (the current vintage) or {ALL_VINTAGES!r}, got {vintage!r}")
@@ -152,18 +156,24 @@ def read_indicators(indicators: str | Iterable[str] | None = None, countries: st
 
     ``countries`` are ISO3 codes (resolve group names with :func:`analysis.store.api.members` first);
     ``years`` is an int, a (start, end) tuple (inclusive) or a list; ``vintage`` None gives the
-    current vintage of each series, ``"all"`` every vintage. Rows come back in store order
-    (indicator_id, iso3, year, vintage) with the declared columns and dtypes (or ``columns``).
+    current rows, and every row of a named indicator that is not its concept's current series;
+    ``"all"`` every vintage. Rows come back in store order (indicator_id, iso3, year, vintage) with
+    the declared columns and dtypes (or ``columns``).
     """
-    expr = _all_of(_isin("indicator_id", indicators), _isin("iso3", countries), _year_filter(years),
-                   _vintage_filter(vintage))
+    named = as_list(indicators)
+    others = [i for i in named if i not in current_indicator_ids(processed_dir)] if named and vintage is None else []
+    expr = _all_of(_isin("indicator_id", named), _isin("iso3", countries), _year_filter(years),
+                   _vintage_filter(vintage, others))
     return _read(INDICATORS, processed_dir, _columns(INDICATORS, columns), expr)
 
 
 def read_source_aggregates(indicators: str | Iterable[str] | None = None, processed_dir: Path | str | None = None,
                            vintage: str | None = None) -> pd.DataFrame:
-    """Aggregates published by the sources themselves (``source_aggregates.parquet``), per indicator."""
-    expr = _all_of(_isin("indicator_id", indicators), _vintage_filter(vintage))
+    """Aggregates published by the sources themselves (``source_aggregates.parquet``), per indicator
+    (current rows, and every row of a named indicator that is not current, as :func:`read_indicators`)."""
+    named = as_list(indicators)
+    others = [i for i in named if i not in current_indicator_ids(processed_dir)] if named and vintage is None else []
+    expr = _all_of(_isin("indicator_id", named), _vintage_filter(vintage, others))
     return _read(SOURCE_AGGREGATES, processed_dir, _columns(SOURCE_AGGREGATES, None), expr)
 
 
@@ -204,15 +214,31 @@ def _ids(path: str, mtime_ns: int, size: int) -> frozenset[str]:
     return frozenset(column.unique().to_pylist())
 
 
+@lru_cache(maxsize=8)
+def _current_ids(path: str, mtime_ns: int, size: int) -> frozenset[str]:
+    try:
+        table = pq.read_table(path, columns=["indicator_id"], filters=pc.field("current"),
+                              read_dictionary=["indicator_id"])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(INDICATORS, Path(path), exc) from None
+    return frozenset(table.column(0).unique().to_pylist())
+
+
 def clear_cache() -> None:
     """Forget the cached small tables and ids (normally the file version in the key is enough)."""
     _whole.cache_clear()
     _ids.cache_clear()
+    _current_ids.cache_clear()
 
 
 def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
     """The indicator ids present in the store (read dictionary-encoded: only distinct ids become str)."""
     return _ids(*_signature(INDICATORS, processed_dir))
+
+
+def current_indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
+    """The indicator ids with current rows (the current series of their concepts)."""
+    return _current_ids(*_signature(INDICATORS, processed_dir))
 
 
 def has_manifest(processed_dir: Path | str | None = None) -> bool:

@@ -4,6 +4,8 @@ moved since a meeting year (co-movement, not effect; see :mod:`analysis.rules.ch
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from analysis.config.references import FOCUS_GROUPS, load_meetings, meetings_by_focus_group
@@ -12,8 +14,9 @@ from analysis.core.settings import DEFAULT_TOLERANCE
 from analysis.rules.change import change_since_meeting, change_since_meeting_aggregate, direction_counts
 from analysis.store import api, reader
 
-__all__ = ["DEFAULT_TOLERANCE", "FOCUS_GROUPS", "change_for_focus_group", "direction_counts", "focus_group_overview",
-           "indicators_for_focus_group", "load_meetings", "meeting_years"]
+__all__ = ["AREA_LABELS", "DEFAULT_TOLERANCE", "FOCUS_GROUPS", "change_for_focus_group", "direction_counts",
+           "focus_group_overview", "indicators_for_focus_group", "load_meetings", "meeting_years", "theme_coverage",
+           "themes_without_data", "topic_areas"]
 
 #: Focus groups of the meetings that are not catalogue groups, and the catalogue rows that stand for
 #: them: (catalogue group, domains). ``working_age`` has no indicator set of its own in the catalogue.
@@ -161,3 +164,112 @@ def change_for_focus_group(group: str, meeting_year: int,
     by_country = by_country.assign(_o=by_country["indicator_id"].map(order)).sort_values(["_o", "iso3"])
     agg = agg.assign(_o=agg["indicator_id"].map(order)).sort_values("_o")
     return by_country.drop(columns="_o").reset_index(drop=True), agg.drop(columns="_o").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- each meeting's topics and the data
+#: What a meeting topic (``topics`` of meeting_themes.csv, ';'-separated) is about, as indicator areas:
+#: the first rule whose pattern finds the topic's text gives its areas. Areas are the events' words
+#: (:data:`analysis.config.references.AFFECTS`, which ``api.areas_of`` gives for each indicator) plus a
+#: few that only meetings name. A topic no rule finds is named as one the data cannot speak to.
+TOPIC_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\bmental", ("mental_health",)),
+    (r"long-term care|integrated care|rehabilitat", ("long_term_care",)),
+    (r"disaster|reconstruction", ("disaster",)),
+    (r"disabilit", ("disability",)),
+    (r"maternal and child|childbirth|pregnan", ("maternal_health", "child_mortality")),
+    (r"universal health coverage|medical and welfare services", ("uhc",)),
+    (r"longevity|active ageing|health maintenance|healthy society", ("life_expectancy",)),
+    (r"ageing societ", ("population",)),
+    (r"income security|social security|social protection|safety net", ("social_protection", "pensions")),
+    (r"poverty", ("poverty",)),
+    (r"employ|work", ("employment",)),
+    (r"human resources|service providers", ("health_workforce",)),
+    (r"participation", ("social_participation",)),
+    (r"collaboration|government roles|partnership|cross-sector|community", ("service_organisation",)),
+)
+
+#: Areas only meetings name, and the indicators that speak to them, found in the catalogue ``concept``
+#: (events never affect these, so :data:`analysis.config.references.AREA_RULES` has no words for them).
+CONCEPT_AREAS: tuple[tuple[str, str], ...] = (
+    (r"poverty|gini", "poverty"),
+    (r"lfpr|emp_ratio|unemployment|labour", "employment"),
+    (r"physicians|nurses|doctors", "health_workforce"),
+)
+
+#: how an area is named in sentences
+AREA_LABELS: dict[str, str] = {
+    "mental_health": "mental health", "long_term_care": "long-term care", "disaster": "disasters and recovery",
+    "disability": "disability", "maternal_health": "maternal health", "child_mortality": "child health",
+    "uhc": "universal health coverage", "life_expectancy": "healthy longevity", "population": "population ageing",
+    "social_protection": "social protection", "pensions": "pensions", "poverty": "poverty",
+    "employment": "employment", "health_workforce": "the health and care workforce",
+    "social_participation": "social participation", "service_organisation": "how services are organised",
+    "health_financing": "health financing",
+}
+
+
+def topic_areas(topic: str) -> tuple[str, ...]:
+    """The indicator areas a meeting topic is about (:data:`TOPIC_RULES`); () when no rule finds it."""
+    text = topic.lower()
+    return next((areas for pattern, areas in TOPIC_RULES if re.search(pattern, text)), ())
+
+
+def indicator_areas(indicator_id: str, concept: str) -> frozenset[str]:
+    """The areas an indicator speaks to: the events' areas (``api.areas_of``) and the meetings' own."""
+    extra = {area for pattern, area in CONCEPT_AREAS if re.search(pattern, concept)}
+    return frozenset(api.areas_of(indicator_id)) | extra
+
+
+def _candidates(focus_groups: tuple[str, ...], catalogue: pd.DataFrame, store_ids: frozenset[str]) -> list[str]:
+    """Indicators of the meeting's focus groups and of the whole population, in the store, preferred series."""
+    ids: list[str] = []
+    for group in (*focus_groups, "whole_population"):
+        ids += [i for i in indicators_for_focus_group(group, catalogue) if i not in ids]
+    whole = catalogue.loc[catalogue["group"] == "whole_population", "indicator_id"].astype(str)
+    all_ids = set(catalogue["indicator_id"].astype(str))
+    concept = dict(zip(catalogue["indicator_id"].astype(str), catalogue["concept"].astype(str)))
+    ids += [i for i in whole if i not in ids and not _is_other_source(i, concept[i], all_ids)]
+    return [i for i in ids if i in store_ids]
+
+
+def theme_coverage(meetings: pd.DataFrame | None = None, catalogue: pd.DataFrame | None = None,
+                   store_ids: frozenset[str] | None = None) -> pd.DataFrame:
+    """One row per meeting and topic: the topic's areas and the indicators that speak to it.
+
+    An indicator speaks to a topic when it belongs to one of the meeting's focus groups (or to the whole
+    population) and one of its areas is one of the topic's. ``indicator_ids`` is empty where the data
+    cannot speak to the topic: no rule finds it, or no indicator of those groups covers its areas.
+    Meetings whose theme was not found have one row with an empty ``topic``.
+    """
+    meetings = api.meetings() if meetings is None else meetings
+    catalogue = api.catalogue() if catalogue is None else catalogue
+    store_ids = api.indicator_ids() if store_ids is None else store_ids
+    concept = dict(zip(catalogue["indicator_id"].astype(str), catalogue["concept"].astype(str)))
+    rows = []
+    for m in meetings.sort_values(["year", "meeting_no"]).itertuples():
+        topics = [t.strip() for t in str(m.topics).split(";") if t.strip()] if pd.notna(m.topics) else []
+        candidates = _candidates(tuple(m.focus_groups), catalogue, store_ids)
+        areas_of = {i: indicator_areas(i, concept[i]) for i in candidates}
+        for topic in topics or [""]:
+            areas = topic_areas(topic)
+            ids = tuple(i for i in candidates if areas_of[i] & set(areas))
+            rows.append({"meeting_no": int(m.meeting_no), "year": int(m.year),
+                         "theme_en": m.theme_en if pd.notna(m.theme_en) else pd.NA,
+                         "unofficial": bool(m.theme_en_unofficial), "focus_groups": tuple(m.focus_groups),
+                         "topic": topic, "areas": areas, "indicator_ids": ids, "n_indicators": len(ids)})
+    return pd.DataFrame(rows)
+
+
+def themes_without_data(coverage: pd.DataFrame) -> pd.DataFrame:
+    """The topics the data cannot speak to, by area (topics no rule finds under their own text), with the
+    meetings (years) that named them, in order of first mention."""
+    gaps = coverage.loc[(coverage["n_indicators"] == 0) & (coverage["topic"] != "")]
+    found: dict[str, dict] = {}
+    for rec in gaps.itertuples():
+        key = "/".join(rec.areas) or rec.topic
+        label = " and ".join(AREA_LABELS.get(a, a.replace("_", " ")) for a in rec.areas) or rec.topic
+        entry = found.setdefault(key, {"area": key, "label": label, "topics": [], "years": []})
+        entry["topics"] += [rec.topic] if rec.topic not in entry["topics"] else []
+        entry["years"] += [rec.year] if rec.year not in entry["years"] else []
+    return pd.DataFrame([{**e, "topics": tuple(e["topics"]), "years": tuple(sorted(e["years"]))}
+                         for e in found.values()], columns=["area", "label", "topics", "years"])

@@ -8,7 +8,7 @@ exports it (PNG, SVG, PDF, CSV of the plotted values, JSON metadata) into ``repo
     charts.save(c, "ageing-65plus", subdir="01_older_persons", made_by="notebooks/01_older_persons.ipynb")
 
 One module per kind (bars, lines, small_multiples, slope, heatmap, scatter, stacked, pyramid, timeline,
-ageing); what they share is in ``common`` (countries, group statistic, CSV rows) and ``series`` (time
+ageing, intervals); what they share is in ``common`` (countries, group statistic, CSV rows) and ``series`` (time
 series), the page frame and ``Chart`` in ``base``. Data come from ``analysis.store.api`` only.
 """
 
@@ -18,6 +18,7 @@ from analysis.presentation.charts.base import Chart, ChartDataError
 from analysis.presentation.charts.export import save
 from analysis.presentation.charts.footer import footer_lines, source_line
 from analysis.presentation.charts.heatmap import heatmap
+from analysis.presentation.charts.intervals import intervals
 from analysis.presentation.charts.lines import lines
 from analysis.presentation.charts.palette import country_table, focus_iso3
 from analysis.presentation.charts.pyramid import age_group_of, pyramid
@@ -30,6 +31,6 @@ from analysis.presentation.charts.timeline import timeline
 
 __all__ = [
     "Chart", "ChartDataError", "STYLE_FILE", "age_group_of", "banded_bars", "country_table", "focus_iso3",
-    "footer_lines", "heatmap", "lines", "pyramid", "ranked_bars", "save", "scatter", "share_65_chart", "slope",
-    "small_multiples", "source_line", "stacked_bars", "styled", "timeline", "use_style",
+    "footer_lines", "heatmap", "intervals", "lines", "pyramid", "ranked_bars", "save", "scatter", "share_65_chart",
+    "slope", "small_multiples", "source_line", "stacked_bars", "styled", "timeline", "use_style",
 ]

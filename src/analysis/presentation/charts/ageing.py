@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from analysis.presentation.charts.base import Chart
 from analysis.presentation.charts.lines import lines
+from analysis.store.ageing import splice_notes
 
 THRESHOLD_COLOUR = "#999999"
 
@@ -16,16 +16,16 @@ THRESHOLD_COLOUR = "#999999"
 def share_65_chart(series: pd.DataFrame, countries: Sequence[str] | None = None, start: int = 1960,
                    end: int = 2100, thresholds: Sequence[float] = (7.0, 14.0, 21.0),
                    title: str | None = None) -> Chart:
-    """Line chart of the combined share aged 65+ with the 7/14/21 % thresholds drawn as reference lines.
+    """Line chart of the spliced share aged 65+ with the 7/14/21 % thresholds drawn as reference lines.
 
-    ``series`` comes from ``analysis.store.ageing.load_share_65``; spliced projection years are named
-    in the footer.
+    ``series`` comes from ``analysis.store.ageing.load_share_65``: a series of its own (indicator id
+    ``pop_65plus_share_spliced``), so its CSV never passes a spliced value off as either source's; the
+    footer gives its source line and how it was joined.
     """
-    data = series.assign(indicator_id="pop_65plus_share", unit="% of population")
-    spliced = series.loc[~np.isclose(series["splice_factor"].astype(float), 1.0)]
-    notes = ["Estimates: World Bank WDI; before and after them UN WPP 2019"
-             + (", level-adjusted (ratio splice) to meet the latest WDI estimate" if not spliced.empty else "")
-             + ". Grey lines: 7 % (ageing), 14 % (aged), 21 % (super-aged)."]
+    data = series.assign(unit="% of population")
+    shown = data.loc[data["year"].between(start, end)]
+    notes = [*splice_notes(shown if not shown.empty else data),
+             "Grey lines: 7 % (ageing), 14 % (aged), 21 % (super-aged)."]
     chart = lines(data, countries=countries, start=start, end=end, aggregate=None,
                   title=title or "Share of the population aged 65 and over",
                   subtitle="% of population; thresholds 7, 14 and 21 %", notes=notes,

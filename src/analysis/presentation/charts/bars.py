@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analysis.presentation.charts import footer as footer_mod
@@ -34,18 +35,24 @@ from analysis.presentation.charts.common import (
     asean_members,
     concat,
     country_rows,
+    faded_note,
     headline_year,
     in_style,
+    indicator_year_label,
     latest_per_country,
     missing_note,
     names_of,
     no_data_rows,
+    old_values,
+    period_of,
     plotted_rows,
     split_present,
     style_tick_labels,
     title_or,
+    year_label,
+    years_text,
 )
-from analysis.presentation.charts.layout import fmt
+from analysis.presentation.charts.layout import clear_of_line, fmt
 from analysis.store import api
 
 DIRECTIONS = ("higher", "lower", "neutral")
@@ -109,6 +116,10 @@ def _table(rk: _Ranking, rows: pd.DataFrame, ind: str, unit: str, aggregate: str
                                     projection=[pd.NA], n=[n_agg], total=[n_tot],
                                     role=[f"aggregate: {STATISTICS[aggregate]}"]))
     table = concat(parts)
+    if period_of(ind) > 1 and not table.empty:
+        # a period's first year is what `year` holds; the label says the whole period
+        table.insert(table.columns.get_loc("year") + 1, "period", [year_label(y, period_of(ind))
+                                                                   for y in table["year"]])
     if bands is not None and not table.empty:
         bf = bands.reindex(table["iso3"])
         table["band"] = bf["band"].fillna("").to_numpy()
@@ -126,11 +137,15 @@ def _band_key(better: str | None) -> list[Patch]:
 
 
 def _draw_bars(ax, rk: _Ranking, rows: pd.DataFrame, bands: pd.DataFrame | None) -> None:
+    old = old_values(rk.latest["year"]) if not rk.latest.empty else pd.Series(dtype=bool)
     for k, iso in enumerate(rk.order):
         st = palette.style_of(iso, rows)
         colour = palette.BAND_COLOURS[bands.loc[iso, "judged"]] if bands is not None else st["colour"]
-        ax.barh(k, rk.values[iso], height=0.72, color=colour, hatch=st["hatch"],
-                edgecolor="white" if st["hatch"] else "none", linewidth=0, gid=f"bar-{iso}")
+        # A value much older than the others is drawn faded and dotted, so it is not read as current.
+        faded = bool(old.get(iso, False))
+        hatch = st["hatch"] or (palette.FADED_HATCH if faded else None)
+        ax.barh(k, rk.values[iso], height=0.72, color=colour, hatch=hatch, alpha=palette.FADED_ALPHA if faded else 1.0,
+                edgecolor="white" if hatch else "none", linewidth=0, gid=f"bar-{iso}")
 
 
 def _value_span(values: pd.Series) -> tuple[float, float]:
@@ -140,23 +155,85 @@ def _value_span(values: pd.Series) -> tuple[float, float]:
     return vmin, (vmax - vmin) or 1.0
 
 
-def _draw_value_labels(ax, rk: _Ranking, vmin: float, span: float) -> None:
-    """The value beside each bar (with its year where it differs from the headline year), "no data" rows."""
+def _draw_value_labels(ax, rk: _Ranking, vmin: float, span: float) -> list:
+    """The value beside each bar (with its year where it differs from the headline year), "no data" rows;
+    returns the value labels."""
+    labels = []
     for k, iso in enumerate(rk.order):
         v = rk.values[iso]
         yr = int(rk.latest.loc[iso, "year"])
-        label = fmt(v) + (f" ({yr})" if rk.headline is not None and yr != rk.headline else "")
-        ax.text(v + span * 0.01, k, label, va="center", ha="left", fontsize=8, color="#222222")
+        shown = indicator_year_label(rk.latest.loc[iso, "indicator_id"], yr)
+        label = fmt(v) + (f" ({shown})" if rk.headline is not None and yr != rk.headline else "")
+        labels.append(ax.text(v + span * 0.01, k, label, va="center", ha="left", fontsize=8, color="#222222",
+                              gid=f"value-{iso}"))
     for k, iso in enumerate(rk.missing, start=len(rk.order)):
         ax.text(vmin + span * 0.01, k, "no data", va="center", ha="left", fontsize=8, color=palette.NO_DATA_COLOUR,
                 style="italic", gid=f"nodata-{iso}")
+    return labels
 
 
 def _draw_aggregate(ax, statistic: str, value: float) -> None:
     ax.axvline(value, color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH * 0.8, zorder=4, gid="aggregate")
     ax.text(value, -0.75, f"{aggregate_name(statistic)}: {fmt(value)}", ha="center", va="bottom", fontsize=8,
             color=palette.AGGREGATE_COLOUR, fontweight="bold", zorder=6,
-            bbox=dict(facecolor="white", edgecolor="none", pad=1.0))
+            bbox=dict(facecolor="white", edgecolor="none", pad=1.0), gid="aggregate-label")
+
+
+# ----------------------------------------------------------------------------- an aggregate a source publishes
+PUBLISHED_LINESTYLE = (0, (4, 2))
+
+
+def _published_pick(published: pd.DataFrame | None, headline: int | None, window: Window) -> pd.Series | None:
+    """The published aggregate's row drawn beside the project's median: in the bars' headline year where
+    the source has it, else its latest year (within the window when one is given)."""
+    if published is None or published.empty:
+        return None
+    rows = published.loc[published["value"].notna()].sort_values("year")
+    if window:
+        rows = rows.loc[rows["year"].between(window[0], window[1])]
+    if rows.empty:
+        return None
+    same = rows.loc[rows["year"] == headline] if headline is not None else rows.iloc[:0]
+    return (same if not same.empty else rows).iloc[-1]
+
+
+def _published_label(pub: pd.Series) -> str:
+    return f"{pub['label']}, {int(pub['year'])}: {fmt(float(pub['value']))}"
+
+
+def _published_note(pub: pd.Series | None, agg: tuple) -> str:
+    if pub is None:
+        return ""
+    _, n, total = agg
+    return (f"Dashed line: {_published_label(pub)}. The two ASEAN figures differ because {pub['why']} "
+            f"({n} of {total} members here).")
+
+
+def _published_rows(pub: pd.Series | None, ind: str, unit: str) -> pd.DataFrame:
+    """The CSV row of the published aggregate, with its own source id."""
+    if pub is None:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "iso3": [str(pub["geo"])], "country": [str(pub["label"])], "group": ["aggregate"], "indicator_id": [ind],
+        "year": pd.array([int(pub["year"])], dtype="Int64"), "value": [float(pub["value"])], "unit": [unit],
+        "source_id": [str(pub["source_id"])], "vintage": [str(pub["vintage"])],
+        "projection": pd.array([bool(pub["projection"])], dtype="boolean"), "role": ["published aggregate"]})
+
+
+def _published_key(pub: pd.Series | None) -> list[Line2D]:
+    """The key entry naming the published aggregate (no text over the bars)."""
+    if pub is None:
+        return []
+    # the key keeps the name short; the footer and the CSV carry the whole label
+    short = str(pub["label"]).split(" (")[0]
+    return [Line2D([], [], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH * 0.5,
+                   ls=PUBLISHED_LINESTYLE, label=f"{short}, {int(pub['year'])}: {fmt(float(pub['value']))}")]
+
+
+def _draw_published(ax, pub: pd.Series | None) -> None:
+    if pub is not None:
+        ax.axvline(float(pub["value"]), color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH * 0.5,
+                   ls=PUBLISHED_LINESTYLE, zorder=4, gid="published-aggregate")
 
 
 def _finish_axes(ax, rk: _Ranking, rows: pd.DataFrame, unit: str, vmin: float, span: float) -> None:
@@ -175,9 +252,12 @@ def ranked_bars(
     data: pd.DataFrame, *, countries: Sequence[str] | None = None, title: str | None = None,
     subtitle: str | None = None, unit: str | None = None, window: Window = None, aggregate: str | None = "median",
     banded: bool = False, better: str | None = None, min_difference: float | None = None, notes: Sequence[str] = (),
-    made_by: str | None = None, width: float = DEFAULT_WIDTH,
+    made_by: str | None = None, width: float = DEFAULT_WIDTH, published: pd.DataFrame | None = None,
 ) -> Chart:
     """Latest value per country as ranked horizontal bars; countries without data as "no data" rows.
+
+    ``published``: an aggregate a source publishes for ASEAN (``analysis.store.series.published_aggregate``),
+    drawn dashed beside the project's median, named in the key and footer with why the two differ.
 
     The year of a bar is printed beside its value where it differs from the headline year. With
     ``banded=True`` bars are coloured by their position against the ASEAN median ± 1 MAD, widened
@@ -192,33 +272,45 @@ def ranked_bars(
     members = asean_members(rows)
     agg = aggregate_latest(rk.latest, members, aggregate) if aggregate else (math.nan, 0, len(members))
     bands = _bands(rk, rows, members, ind, better, min_difference) if banded else None
+    pub = _published_pick(published, rk.headline, window)
 
-    subtitle = subtitle if subtitle is not None else (
-        f"{unit}" + (f"; latest available year (mostly {rk.headline})" if rk.headline else ""))
-    notes = [footer_mod.coverage_note(len(rk.order), len(rows), window), missing_note(rk.missing, rows), *notes]
-    table = _table(rk, rows, ind, unit, aggregate, agg, bands)
-    footer, sources = collect_footer(rk.latest if not rk.latest.empty else None, notes)
+    years = rk.latest["year"] if not rk.latest.empty else pd.Series(dtype="int64")
+    subtitle = subtitle if subtitle is not None else "; ".join(
+        t for t in (unit, years_text(years, period_of(ind))) if t)
+    band_note = footer_mod.min_difference_note(_min_difference(ind, min_difference), unit) if banded else ""
+    notes = [footer_mod.coverage_note(len(rk.order), len(rows), window, period=period_of(ind)),
+             missing_note(rk.missing, rows),
+             faded_note(years, names_of(rows), period_of(ind)), band_note, *notes, _published_note(pub, agg)]
+    table = concat([_table(rk, rows, ind, unit, aggregate, agg, bands), _published_rows(pub, ind, unit)])
+    footer, sources = collect_footer(rk.latest if not rk.latest.empty else None, notes,
+                                     {str(pub["source_id"]): [str(pub["vintage"])]} if pub is not None else None)
     show_agg = bool(aggregate and agg[1])
     agg_label = aggregate_label(aggregate, agg[1], agg[2], "latest values") if show_agg else None
-    key = bar_key_handles(set(rows["group"]), agg_label, _band_key(better) if banded else [])
+    key = bar_key_handles(set(rows["group"]), agg_label, _published_key(pub) + (_band_key(better) if banded else []))
     fr = frame(title_or(title, ind), subtitle, footer, body_height=0.27 * len(rk.labels) + 0.55, width=width,
                key=key, key_cols=3)
     ax = fr.body.subplots()
     ax.grid(axis="y", visible=False)
     _draw_bars(ax, rk, rows, bands)
     vmin, span = _value_span(rk.values)
-    _draw_value_labels(ax, rk, vmin, span)
+    value_labels = _draw_value_labels(ax, rk, vmin, span)
     if bands is not None and agg[1]:
         ax.axvspan(float(bands["lower"].iloc[0]), float(bands["upper"].iloc[0]), color="#000000", alpha=0.07, lw=0,
                    zorder=0)
     if show_agg:
         _draw_aggregate(ax, aggregate, agg[0])
+    _draw_published(ax, pub)
     _finish_axes(ax, rk, rows, unit, vmin, span)
     coverage = {"n": len(rk.order), "N": len(rows), "missing": rk.missing, "headline_year": rk.headline,
                 "window": window}
-    return finish(fr, kind="ranked_bars", title=title_or(title, ind), subtitle=subtitle, unit=unit, data=table,
-                  footer_lines=footer, notes=notes, coverage=coverage, sources=sources, axes={"main": ax},
-                  made_by=made_by)
+    chart = finish(fr, kind="ranked_bars", title=title_or(title, ind), subtitle=subtitle, unit=unit, data=table,
+                   footer_lines=footer, notes=notes, coverage=coverage, sources=sources, axes={"main": ax},
+                   made_by=made_by)
+    # The layout is final now: labels a vertical (median, published aggregate) would cross move past it.
+    for x, lw in ([(agg[0], palette.AGGREGATE_LINEWIDTH * 0.8)] if show_agg else []) + (
+            [(float(pub["value"]), palette.AGGREGATE_LINEWIDTH * 0.5)] if pub is not None else []):
+        clear_of_line(ax, value_labels, x, lw)
+    return chart
 
 
 def banded_bars(data: pd.DataFrame, *, better: str | None = None, min_difference: float | None = None,

@@ -22,6 +22,11 @@ from analysis.presentation.charts import footer as footer_mod
 from analysis.presentation.charts import palette, style
 
 DEFAULT_WIDTH = 10.0  # inches; A4 landscape minus margins
+#: inches kept free above the title for a page label (the chart pack's "Figure 9 · Children"), so the
+#: label never prints over a title however long either is; see :func:`page_label`
+LABEL_STRIP = 0.2
+PAGE_LABEL_SIZE = 7.5
+KEY_OUTLINE = "#444444"
 TIDY_COLUMNS = ("iso3", "year", "indicator_id", "value")
 
 
@@ -119,37 +124,59 @@ def key_handles(groups: set[str], aggregate_label: str | None = None, extra: lis
 
 def bar_key_handles(groups: set[str], aggregate_label: str | None = None, extra: list | None = None) -> list:
     handles: list = []
+    # Outlined, not filled: a grey fill would read as a band colour ("within") on banded bars.
     if palette.ASEAN in groups:
-        handles.append(Patch(facecolor="#777777", edgecolor="none", label="ASEAN member"))
+        handles.append(Patch(facecolor="white", edgecolor=KEY_OUTLINE, label="ASEAN member (plain)"))
     if palette.PLUS_THREE in groups:
-        handles.append(Patch(facecolor="#777777", edgecolor="white", hatch=palette.HATCHES[palette.PLUS_THREE],
+        handles.append(Patch(facecolor="white", edgecolor=KEY_OUTLINE, hatch=palette.HATCHES[palette.PLUS_THREE],
                              label="Plus Three comparator (hatched)"))
     if aggregate_label:
         handles.append(aggregate_handle(aggregate_label))
     return handles + list(extra or [])
 
 
+# The key's spacing, in font sizes (em), as frame() draws it.
+KEY_HANDLE_EM, KEY_PAD_EM, KEY_COLUMN_EM = 2.6, 0.8, 1.6
+
+
+def _key_width(key: list, ncols: int) -> float:
+    """Inches the key takes in ``ncols`` columns (matplotlib fills the columns top to bottom)."""
+    per_col = -(-len(key) // ncols)
+    em = style.KEY_SIZE / 72.0
+    cols = [key[k * per_col:(k + 1) * per_col] for k in range(ncols)]
+    widths = [max(style.text_width(h.get_label(), style.KEY_SIZE) for h in col) + (KEY_HANDLE_EM + KEY_PAD_EM) * em
+              for col in cols if col]
+    return sum(widths) + (len(widths) - 1) * KEY_COLUMN_EM * em
+
+
+def key_columns(key: list, wanted: int, width: float) -> int:
+    """The most columns, up to ``wanted``, in which the key fits ``width`` inches (one column at least)."""
+    for ncols in range(max(1, wanted), 1, -1):
+        if _key_width(key, ncols) <= width:
+            return ncols
+    return 1
+
+
 def frame(title: str, subtitle: str, footer_lines: list[str], body_height: float,
           width: float = DEFAULT_WIDTH, key: list | None = None, key_cols: int | None = None) -> Frame:
     """Lay out a chart page: wrapped title and subtitle, an optional key, the body, the footer."""
-    # Leave the top-right corner free for a figure number (chart pack).
-    title_lines = style.wrap(title, width - 1.6, style.TITLE_SIZE, bold=True)
+    title_lines = style.wrap(title, width - 0.4, style.TITLE_SIZE, bold=True)
     sub_lines = style.wrap(subtitle, width - 0.4, style.SUBTITLE_SIZE)
     foot_lines: list[str] = []
     for line in footer_lines:
         foot_lines.extend(style.wrap(line, width - 0.4, style.FOOTER_SIZE))
     n_key_rows = 0
     if key:
-        key_cols = key_cols or min(len(key), 3)
+        key_cols = key_columns(key, key_cols or min(len(key), 3), width - 0.4)
         n_key_rows = -(-len(key) // key_cols)
     lh = lambda pt: pt * 1.32 / 72.0  # noqa: E731 - line height in inches
-    header_h = 0.12 + len(title_lines) * lh(style.TITLE_SIZE) + len(sub_lines) * lh(style.SUBTITLE_SIZE) \
-        + (n_key_rows * lh(style.KEY_SIZE + 3) + 0.06 if key else 0) + 0.06
+    header_h = LABEL_STRIP + 0.12 + len(title_lines) * lh(style.TITLE_SIZE) \
+        + len(sub_lines) * lh(style.SUBTITLE_SIZE) + (n_key_rows * lh(style.KEY_SIZE + 3) + 0.06 if key else 0) + 0.06
     foot_h = 0.1 + max(1, len(foot_lines)) * lh(style.FOOTER_SIZE + 0.6)
     fig = style.new_figure(width, header_h + body_height + foot_h)
     fig.get_layout_engine().set(w_pad=0.05, h_pad=0.02, hspace=0.0, wspace=0.0)
     header, body, foot = fig.subfigures(3, 1, height_ratios=[header_h, body_height, foot_h], hspace=0.0)
-    y = 1.0 - 0.1 / header_h
+    y = 1.0 - (LABEL_STRIP + 0.1) / header_h
     x0 = 0.2 / width
     header.text(x0, y, "\n".join(title_lines), va="top", ha="left", fontsize=style.TITLE_SIZE, fontweight="bold",
                 color=style.TITLE_COLOUR, linespacing=1.15, gid="chart-title")
@@ -160,11 +187,19 @@ def frame(title: str, subtitle: str, footer_lines: list[str], body_height: float
         y -= len(sub_lines) * lh(style.SUBTITLE_SIZE) / header_h
     if key:
         header.legend(handles=key, loc="upper left", bbox_to_anchor=(x0 - 0.008, y - 0.03 / header_h), ncols=key_cols,
-                      fontsize=style.KEY_SIZE, handlelength=2.6, columnspacing=1.6, borderaxespad=0.0, borderpad=0.0,
-                      frameon=False)
+                      fontsize=style.KEY_SIZE, handlelength=KEY_HANDLE_EM, handletextpad=KEY_PAD_EM,
+                      columnspacing=KEY_COLUMN_EM, borderaxespad=0.0, borderpad=0.0, frameon=False)
     foot.text(x0, 1.0 - 0.06 / foot_h, "\n".join(foot_lines), va="top", ha="left", fontsize=style.FOOTER_SIZE,
               color=style.FOOTER_COLOUR, linespacing=1.3, gid="chart-footer")
     return Frame(figure=fig, header=header, body=body, foot=foot)
+
+
+def page_label(fig: Figure, text: str):
+    """Print a page label (figure number, section) in the strip :func:`frame` keeps free above the
+    title, right-aligned; returns the text artist (remove it to export the chart unlabelled)."""
+    height = fig.get_figheight()
+    return fig.text(1.0 - 0.15 / fig.get_figwidth(), 1.0 - 0.05 / height, text, ha="right", va="top",
+                    fontsize=PAGE_LABEL_SIZE, color=style.NOTE_COLOUR, gid="page-label")
 
 
 def freeze_layout(fig: Figure, digits: int = 5) -> None:
@@ -176,7 +211,11 @@ def freeze_layout(fig: Figure, digits: int = 5) -> None:
     the same chart byte-identical.
     """
     if fig.get_layout_engine() is not None:
-        fig.canvas.draw()
+        # Laid out with text measured as the PNG draws it (see style.EXPORT_DPI).
+        screen_dpi = fig.dpi
+        fig.set_dpi(style.EXPORT_DPI)
+        fig.draw_without_rendering()
+        fig.set_dpi(screen_dpi)
     for sub in fig.subfigs:
         sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), digits))
     for ax in fig.get_axes():
@@ -205,4 +244,4 @@ def collect_footer(data: pd.DataFrame | None, notes: list[str],
     sources = footer_mod.sources_used(data) if data is not None else {}
     for sid, vint in (extra_sources or {}).items():
         sources[sid] = sorted(set(sources.get(sid, [])) | set(vint))
-    return footer_mod.footer_lines(data, notes, extra_sources=extra_sources), sources
+    return footer_mod.footer_lines(data, notes, extra_sources=extra_sources, licence=True), sources

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.core import settings
 from analysis.presentation.charts import palette, style
 from analysis.presentation.charts.base import ChartDataError
 from analysis.store import api
@@ -108,6 +109,68 @@ def headline_year(years: pd.Series) -> int | None:
 
 def window_text(window: Window) -> str:
     return f" within {window[0]}–{window[1]}" if window else ""
+
+
+# ----------------------------------------------------------------------------- years as a reader sees them
+def period_of(indicator_id: object) -> int:
+    """Years one observation covers (catalogue ``period``; 1 for ids outside the catalogue, such as a
+    chart's own derived series)."""
+    cat = api.catalogue_model()
+    return int(cat[str(indicator_id)].period) if str(indicator_id) in cat else 1
+
+
+def year_label(year: object, period: int = 1) -> str:
+    """The one way a value's year is written: "2015", or "2015–2020" for a five-year period (WPP life
+    tables store the period's first year); "" for a missing year."""
+    if year is None or pd.isna(year):
+        return ""
+    first = int(year)
+    return f"{first}–{first + period}" if period > 1 else str(first)
+
+
+def indicator_year_label(indicator_id: object, year: object) -> str:
+    """:func:`year_label` with the indicator's catalogue period."""
+    return year_label(year, period_of(indicator_id))
+
+
+def years_text(years: pd.Series, period: int = 1) -> str:
+    """The years of a chart's latest values, said exactly: "latest year: 2023" when all share it,
+    else "latest year: 2023 for 9 of 11, 2014–2022 for 2" (the most common year first)."""
+    years = pd.Series(years).dropna().astype(int)
+    if years.empty:
+        return ""
+    main = headline_year(years)
+    n_main, n_all = int((years == main).sum()), len(years)
+    if n_main == n_all:
+        return f"latest year: {year_label(main, period)}"
+    rest = years[years != main]
+    lo, hi = int(rest.min()), int(rest.max())
+    if lo == hi:
+        others = year_label(lo, period)
+    else:
+        others = f"{lo}–{hi}" if period == 1 else f"{year_label(lo, period)} to {year_label(hi, period)}"
+    return f"latest year: {year_label(main, period)} for {n_main} of {n_all}, {others} for {n_all - n_main}"
+
+
+def old_values(years: pd.Series) -> pd.Series:
+    """Which values (same index as ``years``) are more than ``settings.OLD_VALUE_YEARS`` older than the
+    chart's newest value: drawn faded and named in the footer."""
+    years = pd.Series(years).astype("float64")
+    if years.dropna().empty:
+        return pd.Series(False, index=years.index)
+    return (years.max() - years > settings.OLD_VALUE_YEARS).fillna(False)
+
+
+def faded_note(years: pd.Series, names: dict[str, str], period: int = 1) -> str:
+    """ "Faded: Lao PDR 2012, Myanmar 2014 (more than 5 years older than the newest value, 2024)." for
+    the countries (index: iso3) that :func:`old_values` marks; "" when none."""
+    years = pd.Series(years).dropna()
+    old = years[old_values(years)]
+    if old.empty:
+        return ""
+    items = ", ".join(f"{names.get(i, i)} {year_label(y, period)}" for i, y in old.sort_values().items())
+    return (f"Faded: {items} (more than {settings.OLD_VALUE_YEARS} years older than the newest value, "
+            f"{year_label(years.max(), period)}).")
 
 
 # ----------------------------------------------------------------------------- group statistic

@@ -15,11 +15,13 @@ import pandas as pd
 
 from analysis.core import atomic, paths
 from analysis.presentation.charts import footer as footer_mod
+from analysis.presentation.charts import style
 from analysis.presentation.charts.base import Chart
+from analysis.presentation.charts.layout import check_layout
 from analysis.presentation.charts.style import styled
 from analysis.store.api import Registry
 
-PNG_DPI = 200
+PNG_DPI = style.EXPORT_DPI
 FORMATS = ("png", "svg", "pdf")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Matplotlib writes its version into the files; keep that out so upgrades do not churn outputs.
@@ -90,6 +92,8 @@ def metadata(chart: Chart, name: str, made_by: str | None = None, reg: Registry 
         "footer": list(chart.footer),
         "notes": list(chart.notes),
         "coverage": _jsonable(chart.coverage),
+        "licences": [{"licence": lic, "sources": ids}
+                     for lic, ids in footer_mod.licences(chart.sources, reg).items()],
         "made_by": made_by or chart.made_by,
         "files": {fmt: f"{name}.{fmt}" for fmt in (*FORMATS, "csv")},
         "rows": int(len(chart.data)),
@@ -129,6 +133,9 @@ def save(chart: Chart, name: str, subdir: str | None = None, *, made_by: str | N
     atomic.write_bytes(target, csv_bytes(chart))
     written["csv"] = target
     meta = metadata(chart, name, made_by)
+    # Measured on the figure as saved (one layout pass): a test reads it without drawing again.
+    with styled():  # measured as rendered: the draw re-creates tick labels from the style
+        meta["layout"] = check_layout(chart.figure, dpi=PNG_DPI)
     meta["files"] = {k: f"{name}.{k}" for k in written} | {"json": f"{name}.json"}
     target = out_dir / f"{name}.json"
     atomic.write_text(target, json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

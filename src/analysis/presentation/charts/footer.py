@@ -59,10 +59,57 @@ def source_lines(sources: dict[str, list[str]], reg: Registry | None = None) -> 
     return [source_line(sid, vint, reg) for sid, vint in sorted(sources.items())]
 
 
+def licences(sources: Iterable[str], reg: Registry | None = None) -> dict[str, list[str]]:
+    """Licence -> the source ids under it, from the registry (a source outside it: "not in the source registry")."""
+    reg = reg or registry()
+    out: dict[str, list[str]] = {}
+    for sid in sorted(set(sources)):
+        ds = reg.datasets.get(sid)
+        out.setdefault(ds.licence if ds is not None else "not in the source registry", []).append(sid)
+    return dict(sorted(out.items()))
+
+
+def licence_line(sources: Iterable[str], reg: Registry | None = None) -> str | None:
+    """"Licence: CC BY 4.0." or, when the sources differ, each licence with the publishers under it."""
+    reg = reg or registry()
+    by_licence = licences(sources, reg)
+    if not by_licence:
+        return None
+    if len(by_licence) == 1:
+        return f"Licence: {next(iter(by_licence))}."
+
+    def who(sid: str) -> str:
+        ds = reg.datasets.get(sid)
+        return ds.publisher if ds is not None else sid
+
+    parts = [f"{lic} ({', '.join(dict.fromkeys(who(s) for s in sids))})" for lic, sids in by_licence.items()]
+    return "Licence: " + "; ".join(parts) + "."
+
+
+def difference_text(value: float, unit: str) -> str:
+    """An amount in the indicator's unit, read as a difference: "0.5 percentage points" for a % unit."""
+    amount = f"{value:g}"
+    unit = str(unit or "").strip()
+    if unit.startswith("%"):
+        return f"{amount} percentage point{'' if value == 1 else 's'}"
+    return f"{amount} {unit}".strip()
+
+
+def min_difference_note(min_difference: float, unit: str) -> str:
+    """The footer's statement of the band rule's smallest meaningful difference ("" when none is set)."""
+    if not min_difference or min_difference <= 0:
+        return ""
+    amount = difference_text(min_difference, unit)
+    return (f"Band: ASEAN median ± 1 MAD, widened to at least ± {amount}: differences from the median smaller "
+            f"than {amount} are not coloured.")
+
+
 def coverage_note(n: int, total: int, window: tuple[int, int] | None = None, what: str = "countries",
-                  qualifier: str = "") -> str:
-    """'Latest available year within 2015–2024; 12 of 14 countries with data.'"""
-    when = f"Latest available year within {window[0]}–{window[1]}" if window else "Latest available year"
+                  qualifier: str = "", period: int = 1) -> str:
+    """'Latest available year within 2015–2024; 12 of 14 countries with data.' For an indicator of
+    ``period``-year periods (stored under their first year) the window ends where its last period ends."""
+    when = (f"Latest available year within {window[0]}–{window[1] + (period if period > 1 else 0)}" if window
+            else "Latest available year")
     return f"{when}; {n} of {total} {what} with data{qualifier}."
 
 
@@ -75,8 +122,10 @@ def projection_note(data: pd.DataFrame, reg: Registry | None = None) -> str | No
         return None
     reg = reg or registry()
     parts = []
+    # The last estimate of any source: a projection drawn after another source's estimates (or a
+    # splice) starts where those estimates end, not where its own source's estimates do.
+    est = data[~data["projection"].fillna(False).astype(bool)]
     for sid, part in proj.groupby("source_id", sort=True):
-        est = data[(data["source_id"] == sid) & ~data["projection"].fillna(False).astype(bool)]
         last_est = int(est["year"].max()) if not est.empty else int(part["year"].min()) - 1
         ds = reg.datasets.get(str(sid))
         name = ds.title if ds else str(sid)
@@ -85,12 +134,16 @@ def projection_note(data: pd.DataFrame, reg: Registry | None = None) -> str | No
 
 
 def footer_lines(data: pd.DataFrame | None, notes: Iterable[str] = (), reg: Registry | None = None,
-                 extra_sources: dict[str, list[str]] | None = None) -> list[str]:
-    """All footer lines of a chart: sources first, then notes (coverage, projections, caveats)."""
+                 extra_sources: dict[str, list[str]] | None = None, licence: bool = False) -> list[str]:
+    """All footer lines of a chart: sources first (and their licence line), then notes (coverage,
+    projections, caveats)."""
     sources = sources_used(data) if data is not None else {}
     for sid, vint in (extra_sources or {}).items():
         sources[sid] = sorted(set(sources.get(sid, [])) | set(vint))
     lines = source_lines(sources, reg)
+    lic = licence_line(sources, reg) if licence else None
+    if lic:
+        lines.append(lic)
     proj = projection_note(data, reg) if data is not None else None
     lines.extend(n for n in notes if n)
     if proj:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from analysis.core import settings
 from analysis.presentation.charts import style
 from analysis.presentation.charts.base import (
     DEFAULT_WIDTH,
@@ -22,6 +23,8 @@ from analysis.presentation.charts.base import (
 )
 from analysis.presentation.charts.common import (
     Window,
+    aggregate_latest,
+    aggregate_rows,
     asean_members,
     concat,
     country_rows,
@@ -36,8 +39,13 @@ from analysis.presentation.charts.common import (
 from analysis.presentation.charts.layout import fmt
 
 MODES = ("normalised", "latest_year", "coverage")
+#: the iso3 of the ASEAN median column (as in the CSV of every group statistic)
+MEDIAN_COLUMN = "ASEAN"
+NEUTRAL_EDGE = "#8F8F8F"
+ROW_LABEL_WIDTH, ROW_LABEL_SIZE = 3.6, 7.4
 SUBTITLES = {
-    "normalised": "Latest value in each cell; colour shows the position among the countries shown",
+    "normalised": "Latest value in each cell; colour shows the position among the countries shown, from worst to "
+                  "best (rows with no better or worse direction: values only)",
     "latest_year": "Year of the latest available value",
     "coverage": "Years with data per country and indicator",
 }
@@ -66,22 +74,35 @@ def _as_text(m: pd.DataFrame, to_text) -> pd.DataFrame:
     return m.map(lambda v: "" if pd.isna(v) else to_text(v))
 
 
-def _normalised(g: _Grid, inds: list[str], better: dict[str, str | None]) -> pd.DataFrame:
-    """Position between the lowest and highest country per indicator, 1 = best where a direction is known."""
+def _directional(better: dict[str, str | None], inds: list[str]) -> list[str]:
+    """The indicators with a better direction; the others (neutral, unknown) get no colour scale."""
+    return [i for i in inds if better.get(i) in ("higher", "lower")]
+
+
+def _normalised(g: _Grid, inds: list[str], better: dict[str, str | None],
+                median: pd.Series | None = None) -> pd.DataFrame:
+    """Position between the lowest and highest country per indicator, 1 = best; NaN for rows without a
+    direction (no better/worse scale). ``median``: an ASEAN median column placed on the same scale."""
+    val = g.val if median is None else pd.concat([g.val, median.to_frame(MEDIAN_COLUMN).T])
     lo, hi = g.val.min(), g.val.max()
-    colour = (g.val - lo) / (hi - lo).replace(0, np.nan)
+    colour = (val - lo) / (hi - lo).replace(0, np.nan)
     for ind in inds:
         if better.get(ind) == "lower":
             colour[ind] = 1 - colour[ind]
     # A column with a single distinct value sits mid-scale.
-    return colour.where(~(g.val.notna() & colour.isna()), 0.5)
+    colour = colour.where(~(val.notna() & colour.isna()), 0.5)
+    neutral = [i for i in inds if i not in _directional(better, inds)]
+    colour[neutral] = np.nan
+    return colour
 
 
-def _colours(mode: str, g: _Grid, inds: list[str], better: dict, window: Window) -> tuple:
+def _colours(mode: str, g: _Grid, inds: list[str], better: dict, window: Window,
+             median: pd.Series | None = None) -> tuple:
     """(colour matrix, cell texts, colour bar label) of a mode."""
     if mode == "normalised":
-        return (_normalised(g, inds, better), _as_text(g.val, fmt),
-                "Position among the countries shown: 0 = lowest (or worst), 1 = highest (or best)")
+        values = g.val if median is None else pd.concat([g.val, median.to_frame(MEDIAN_COLUMN).T])
+        return (_normalised(g, inds, better, median), _as_text(values, fmt),
+                "Position among the countries shown: 0 = worst, 1 = best (rows with a better direction only)")
     if mode == "latest_year":
         return g.yrs.astype("float64"), _as_text(g.yrs, lambda v: str(int(v))), "Year of the latest value"
     label = "Number of years with data" + (f" in {window[0]}–{window[1]}" if window else "")
@@ -103,39 +124,106 @@ def _table(g: _Grid, rows: pd.DataFrame, iso_list: list[str], inds: list[str], c
     return plotted
 
 
+@dataclass
+class _Median:
+    """The ASEAN median column: one value per indicator (NaN below the coverage rule), n of N members."""
+
+    value: pd.Series
+    n: pd.Series
+    total: int
+
+
+def _median_column(g: _Grid, rows: pd.DataFrame, inds: list[str]) -> _Median:
+    """Median of the ASEAN members' latest values per indicator, by the API's aggregation rule; blank
+    where fewer members report than the project's minimum coverage."""
+    members = asean_members(rows)
+    values, counts = {}, {}
+    for ind in inds:
+        latest = pd.DataFrame({"year": g.yrs[ind], "value": g.val[ind]}).dropna()
+        value, n, total = aggregate_latest(latest, members, "median") if not latest.empty else (np.nan, 0, 0)
+        counts[ind] = n
+        values[ind] = value if members and n >= settings.MIN_COVERAGE * len(members) else np.nan
+    return _Median(value=pd.Series(values, dtype="float64"), n=pd.Series(counts, dtype="int64"), total=len(members))
+
+
+def _median_rows(med: _Median, inds: list[str], units: dict[str, str], colour: pd.DataFrame) -> pd.DataFrame:
+    out = aggregate_rows("median", inds, years=[pd.NA] * len(inds), values=med.value.reindex(inds).to_numpy(),
+                         unit=[units.get(i, "") for i in inds], projection=[pd.NA] * len(inds),
+                         n=med.n.reindex(inds).to_numpy(), total=med.total, role="aggregate: median")
+    out["colour_value"] = [colour.loc[MEDIAN_COLUMN, i] for i in inds]
+    return out
+
+
 def _colour_range(mode: str, arr: np.ma.MaskedArray) -> tuple[float, float]:
     if mode == "normalised":
         return 0, 1
     return (np.nanmin(arr) if arr.count() else 0, np.nanmax(arr) if arr.count() else 1)
 
 
-def _draw_cells(ax, cm: pd.DataFrame, vm: pd.DataFrame, tm: pd.DataFrame, iso_list: list[str], inds: list[str],
+def _draw_cells(ax, cm: pd.DataFrame, vm: pd.DataFrame, tm: pd.DataFrame, cols: list[str], inds: list[str],
                 cmap, vmin: float, vmax: float) -> None:
-    """Text on every cell with data (dark or light for contrast), hatched grey where there is none."""
+    """Text on every cell with data (dark or light for contrast), hatched grey where there is none; cells of
+    rows without a colour scale (neutral) are outlined and show the value only."""
     for r, ind in enumerate(inds):
-        for c, iso in enumerate(iso_list):
-            if pd.isna(vm.iloc[r, c]) or pd.isna(cm.iloc[r, c]):
+        for c, iso in enumerate(cols):
+            if pd.isna(vm.iloc[r, c]):
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#f2f2f2", edgecolor="#c8c8c8",
                                        hatch="///", lw=0, gid=f"nodata-{iso}-{ind}"))
                 continue
-            rgba = cmap((cm.iloc[r, c] - vmin) / ((vmax - vmin) or 1))
-            ax.text(c, r, tm.iloc[r, c], ha="center", va="center", fontsize=7.2,
-                    color="white" if luminance(rgba) < 0.5 else "#111111")
+            if pd.isna(cm.iloc[r, c]):
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="white", edgecolor=NEUTRAL_EDGE, lw=0.6,
+                                       gid=f"neutral-{iso}-{ind}"))
+                colour = "#111111"
+            else:
+                rgba = cmap((cm.iloc[r, c] - vmin) / ((vmax - vmin) or 1))
+                colour = "white" if luminance(rgba) < 0.5 else "#111111"
+            ax.text(c, r, tm.iloc[r, c], ha="center", va="center", fontsize=7.2, color=colour,
+                    fontweight="bold" if iso == MEDIAN_COLUMN else "normal")
 
 
-def _label_axes(ax, rows: pd.DataFrame, iso_list: list[str], inds: list[str], labels: dict[str, str]) -> None:
-    names = names_of(rows)
-    ax.set_xticks(range(len(iso_list)), [names.get(i, i) for i in iso_list], rotation=40, ha="left",
+def _row_label(label: str, unit: str) -> str:
+    text = f"{label} ({unit})" if unit else label
+    return "\n".join(style.wrap(text, ROW_LABEL_WIDTH, ROW_LABEL_SIZE))
+
+
+def _label_axes(ax, rows: pd.DataFrame, cols: list[str], inds: list[str], labels: dict[str, str],
+                units: dict[str, str]) -> None:
+    names = names_of(rows) | {MEDIAN_COLUMN: "ASEAN median"}
+    ax.set_xticks(range(len(cols)), [names.get(i, i) for i in cols], rotation=40, ha="left",
                   rotation_mode="anchor", fontsize=7.8)
-    style_tick_labels(ax.get_xticklabels(), iso_list, rows)
+    style_tick_labels(ax.get_xticklabels(), cols, rows)
     n_asean = len(asean_members(rows))
-    # A rule between the ASEAN members and the Plus Three comparators.
-    if 0 < n_asean < len(iso_list):
+    # Rules between the ASEAN members, the Plus Three comparators and the ASEAN median.
+    if 0 < n_asean < len(rows):
         ax.axvline(n_asean - 0.5, color="#222222", lw=1.4)
-    ax.set_yticks(range(len(inds)), ["\n".join(style.wrap(labels[i], 3.0, 7.6)[:2]) for i in inds], fontsize=7.6)
+    if MEDIAN_COLUMN in cols:
+        ax.axvline(cols.index(MEDIAN_COLUMN) - 0.5, color="#222222", lw=1.4)
+        ax.get_xticklabels()[cols.index(MEDIAN_COLUMN)].set_fontweight("bold")
+    ax.set_yticks(range(len(inds)), [_row_label(labels[i], units.get(i, "")) for i in inds], fontsize=ROW_LABEL_SIZE)
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     ax.spines[:].set_visible(False)
+
+
+def _units(d: pd.DataFrame, inds: list[str]) -> dict[str, str]:
+    """Each indicator's unit, from the plotted rows (the store carries it)."""
+    out = {}
+    for ind in inds:
+        units = d.loc[d["indicator_id"] == ind, "unit"].dropna().astype(str).unique().tolist()
+        out[ind] = units[0] if len(units) == 1 else ""
+    return out
+
+
+def _notes(mode: str, g: _Grid, window: Window, med: _Median | None, n_neutral: int, notes: Sequence[str]) -> list:
+    n_cells = int(g.val.notna().sum().sum())
+    out = [f"{n_cells} of {g.val.size} country × indicator cells with data" + window_text(window)
+           + "; hatched grey = no data."]
+    if med is not None:
+        out.append(f"ASEAN median: median of the {med.total} ASEAN members' latest values, each from its own year; "
+                   f"left blank where fewer than {settings.MIN_COVERAGE:.0%} of the members report.")
+    if mode == "normalised" and n_neutral:
+        out.append(f"{n_neutral} outlined rows have no better or worse direction: values only, no colour scale.")
+    return [*out, *notes]
 
 
 @in_style
@@ -148,9 +236,10 @@ def heatmap(
     """Country × indicator grid of latest values.
 
     ``mode``: "normalised" (colour = position between the lowest and highest country per indicator,
-    oriented so darker is better where the catalogue says which direction is better; the cell shows
-    the value), "latest_year" (colour and text = the year of the latest value), or "coverage"
-    (number of years with data in the window). Empty cells are hatched grey: no data.
+    oriented so darker is better where the catalogue says which direction is better; rows without a
+    direction are outlined and show values only; units in the row labels and an ASEAN median column),
+    "latest_year" (colour and text = the year of the latest value), or "coverage" (number of years with
+    data in the window). Empty cells are hatched grey: no data.
     """
     if mode not in MODES:
         raise ChartDataError(f"heatmap: mode must be normalised, latest_year or coverage, got {mode!r}")
@@ -161,17 +250,24 @@ def heatmap(
         d = d[(d["year"] >= window[0]) & (d["year"] <= window[1])]
     inds = list(dict.fromkeys(indicator_labels.keys())) if indicator_labels else sorted(d["indicator_id"].unique())
     labels = indicator_labels or {i: i for i in inds}
+    better = better or {}
     iso_list = rows["iso3"].tolist()
     g = _grid(d, iso_list, inds)
-    colour_m, text_m, cbar_label = _colours(mode, g, inds, better or {}, window)
+    values_mode = mode == "normalised"
+    med = _median_column(g, rows, inds) if values_mode else None
+    units = _units(d, inds) if values_mode else {}
+    colour_m, text_m, cbar_label = _colours(mode, g, inds, better, window, med.value if med else None)
     plotted = _table(g, rows, iso_list, inds, colour_m)
-    n_cells = int(g.val.notna().sum().sum())
-    notes = [f"{n_cells} of {g.val.size} country × indicator cells with data" + window_text(window)
-             + "; hatched grey = no data.", *notes]
+    if med is not None:
+        plotted = concat([plotted, _median_rows(med, inds, units, colour_m)])
+    n_neutral = len(inds) - len(_directional(better, inds))
+    notes = _notes(mode, g, window, med, n_neutral, notes)
     footer, sources = collect_footer(g.latest, notes)
     subtitle = subtitle if subtitle is not None else SUBTITLES[mode]
+    cols = iso_list + ([MEDIAN_COLUMN] if med is not None else [])
     # Rows = indicators (long titles read well on the left), columns = countries.
-    cm, vm, tm = colour_m.T, g.val.T, text_m.T
+    cm, tm = colour_m.T.reindex(columns=cols), text_m.T.reindex(columns=cols)
+    vm = (pd.concat([g.val, med.value.to_frame(MEDIAN_COLUMN).T]) if med is not None else g.val).T
     fr = frame(title or f"Heatmap ({mode})", subtitle, footer, body_height=0.3 * len(inds) + 1.6, width=width)
     ax = fr.body.subplots()
     ax.grid(False)
@@ -179,12 +275,13 @@ def heatmap(
     arr = np.ma.masked_invalid(cm.to_numpy(dtype="float64"))
     vmin, vmax = _colour_range(mode, arr)
     im = ax.imshow(arr, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
-    _draw_cells(ax, cm, vm, tm, iso_list, inds, cmap, vmin, vmax)
-    _label_axes(ax, rows, iso_list, inds, labels)
+    _draw_cells(ax, cm, vm.reindex(columns=cols), tm, cols, inds, cmap, vmin, vmax)
+    _label_axes(ax, rows, cols, inds, labels, units)
     cb = fr.body.colorbar(im, ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, aspect=50)
     cb.set_label(cbar_label, fontsize=7.8)
     cb.ax.tick_params(labelsize=7.2)
-    coverage = {"cells_with_data": n_cells, "cells": int(g.val.size), "mode": mode}
+    coverage = {"cells_with_data": int(g.val.notna().sum().sum()), "cells": int(g.val.size), "mode": mode,
+                "neutral_rows": [i for i in inds if i not in _directional(better, inds)] if values_mode else []}
     return finish(fr, kind="heatmap", title=title or f"Heatmap ({mode})", subtitle=subtitle, unit="", data=plotted,
                   footer_lines=footer, notes=notes, coverage=coverage, sources=sources,
                   axes={"main": ax, "colorbar": cb.ax}, made_by=made_by)

@@ -23,6 +23,7 @@ from analysis.presentation.charts.base import (
 from analysis.presentation.charts.common import (
     STATISTICS,
     aggregate_name,
+    concat,
     country_rows,
     in_style,
     label_height,
@@ -30,15 +31,18 @@ from analysis.presentation.charts.common import (
     names_of,
     title_or,
 )
-from analysis.presentation.charts.footer import events_lines
+from analysis.presentation.charts.footer import events_lines, sources_used
 from analysis.presentation.charts.layout import repel_1d
 from analysis.presentation.charts.series import (
+    ProjectionPart,
     SeriesPanel,
     draw_event_band,
+    draw_projection,
     draw_series,
     event_label,
     event_records,
     event_who,
+    projection_part,
     select_events,
     series_panel,
 )
@@ -47,8 +51,8 @@ LABEL_SIZE = 7.8
 
 
 def _notes(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None, marks: pd.DataFrame | None,
-           marks_label: str | None) -> list[str]:
-    d = panel.data
+           marks_label: str | None, proj: ProjectionPart | None = None) -> list[str]:
+    d = panel.data if proj is None else pd.concat([panel.data, proj.data])
     agg_note = ""
     if panel.has_aggregate:
         agg_note = (f"ASEAN {STATISTICS[aggregate]} over the members with data in each year "
@@ -63,7 +67,7 @@ def _notes(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None, marks:
             agg_note, proj_note, ev_note]
 
 
-def _key(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> list:
+def _key(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None, proj: ProjectionPart | None = None) -> list:
     agg_label = None
     if panel.has_aggregate:
         agg_label = f"ASEAN {STATISTICS[aggregate]} ({panel.n_range()} of {len(panel.members)} members)"
@@ -71,18 +75,31 @@ def _key(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> list:
     if panel.has_projections:
         extra.append(Line2D([], [], color="#555555", ls=(0, (1, 1.6)), lw=1.6,
                             label="projection (Plus Three: dash-dot)"))
+    if proj is not None:
+        extra.append(Line2D([], [], color="#555555", ls=(0, (1, 1.6)), lw=1.6, alpha=0.6,
+                            label="projection, not joined (lighter; Plus Three: dash-dot)"))
     groups = set(rows.loc[rows["iso3"].isin(panel.have), "group"]) or {palette.ASEAN}
     return key_handles(groups, agg_label, extra)
 
 
-def _shade_projections(ax, d: pd.DataFrame):
+def _shade_projections(ax, d: pd.DataFrame, proj: ProjectionPart | None = None):
     """A shaded background from the last estimate on, labelled "projections"."""
-    first_proj = int(d.loc[d["projection"], "year"].min())
-    last_est = int(d.loc[~d["projection"], "year"].max()) if (~d["projection"]).any() else first_proj
-    ax.axvspan(last_est, int(d["year"].max()), color=palette.PROJECTION_SHADE, lw=0, zorder=0)
+    if proj is not None:
+        # a separately named projection starts the year after the earliest last estimate
+        last_est, last = proj.first_year - 1, int(max(proj.data["year"].max(), d["year"].max()))
+    else:
+        first_proj = int(d.loc[d["projection"], "year"].min())
+        last_est = int(d.loc[~d["projection"], "year"].max()) if (~d["projection"]).any() else first_proj
+        last = int(d["year"].max())
+    ax.axvspan(last_est, last, color=palette.PROJECTION_SHADE, lw=0, zorder=0)
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
     return ax.text(last_est, 1.0, " projections", transform=trans, ha="left", va="top", fontsize=7.8, color="#666666",
                    style="italic")
+
+
+def _draw_projection_aggregate(ax, agg: pd.DataFrame) -> None:
+    ax.plot(agg["year"], agg["value"], color=palette.AGGREGATE_COLOUR, lw=palette.AGGREGATE_LINEWIDTH * 0.8,
+            ls=(0, (1, 1.2)), alpha=0.6, zorder=5, gid="aggregate-projection")
 
 
 def _draw_aggregate(ax, agg: pd.DataFrame) -> None:
@@ -109,13 +126,22 @@ def _end_labels(ax, items: list[tuple[str, float, str, bool]], fontsize: float =
             for (label, _, colour, bold), yy in zip(items, ys)]
 
 
-def _end_items(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None) -> list[tuple[str, float, str, bool]]:
+def _last_value(parts: list[pd.DataFrame]) -> float:
+    """The value drawn last in time (the projection's end where one follows the estimates)."""
+    d = pd.concat([p for p in parts if not p.empty]).sort_values("year", kind="stable")
+    return float(d["value"].iloc[-1])
+
+
+def _end_items(panel: SeriesPanel, rows: pd.DataFrame, aggregate: str | None,
+               proj: ProjectionPart | None = None) -> list[tuple[str, float, str, bool]]:
     names = names_of(rows)
     d = panel.data
-    items = [(names.get(iso, iso), float(d[d["iso3"] == iso].iloc[-1]["value"]), palette.style_of(iso, rows)["colour"],
-              False) for iso in panel.have]
+    pd_ = proj.data if proj is not None else d.iloc[:0]
+    items = [(names.get(iso, iso), _last_value([d[d["iso3"] == iso], pd_[pd_["iso3"] == iso]]),
+              palette.style_of(iso, rows)["colour"], False) for iso in panel.have]
     if panel.has_aggregate:
-        items.append((aggregate_name(aggregate), float(panel.agg["value"].iloc[-1]), palette.AGGREGATE_COLOUR, True))
+        agg_parts = [panel.agg] + ([proj.agg] if proj is not None and not proj.agg.empty else [])
+        items.append((aggregate_name(aggregate), _last_value(agg_parts), palette.AGGREGATE_COLOUR, True))
     return items
 
 
@@ -132,9 +158,14 @@ def lines(
     subtitle: str | None = None, unit: str | None = None, aggregate: str | None = "median",
     projections: bool = True, start: int | None = None, end: int | None = None, notes: Sequence[str] = (),
     made_by: str | None = None, width: float = DEFAULT_WIDTH, height: float = 4.6, events: pd.DataFrame | None = None,
-    marks: pd.DataFrame | None = None, marks_label: str | None = None,
+    marks: pd.DataFrame | None = None, marks_label: str | None = None, projection: pd.DataFrame | None = None,
+    projection_label: str | None = None,
 ) -> Chart:
     """One line per country over time; projections dotted on a shaded background after the last estimate.
+
+    ``projection``: a projection as its own series (own indicator id, e.g. from
+    :func:`analysis.store.series.with_projection`), drawn lighter and not joined to the estimates,
+    called ``projection_label`` in the key; say in ``notes`` how the two meet.
 
     ``events``: the frame of :func:`analysis.store.api.events`; those about a country drawn (or all,
     WLD), affecting an area of the indicator and dated within the years drawn are marked by a dashed
@@ -147,32 +178,41 @@ def lines(
     unit = unit_of(d, unit)
     rows = country_rows(countries)
     panel = series_panel(d, rows, ind, unit, aggregate, start, end, projections)
+    proj = projection_part(projection, rows, unit, aggregate, start, end, projection_label)
     chosen = select_events(events, ind, panel.have, panel.data["year"])
     names = names_of(rows)
     who = [event_who(rec, names, panel.have) for rec in chosen.itertuples(index=False)]
-    notes = [*_notes(panel, rows, aggregate, marks, marks_label), *notes, *events_lines(chosen, who)]
-    footer, sources = collect_footer(panel.data, notes)
+    notes = [*_notes(panel, rows, aggregate, marks, marks_label, proj), *notes, *events_lines(chosen, who)]
+    # the projection's source is listed like any other; how it meets the estimates is the caller's note
+    footer, sources = collect_footer(panel.data, notes, sources_used(proj.data) if proj is not None else None)
     subtitle = subtitle if subtitle is not None else unit
-    key = _key(panel, rows, aggregate)
+    key = _key(panel, rows, aggregate, proj)
     fr = frame(title_or(title, ind), subtitle, footer, body_height=height, width=width, key=key,
                key_cols=min(4, len(key)))
     ax = fr.body.subplots()
-    top_text = [_shade_projections(ax, panel.data)] if panel.has_projections else []
+    shaded = panel.has_projections or proj is not None
+    top_text = [_shade_projections(ax, panel.data, proj)] if shaded else []
     for rec in (marks.itertuples(index=False) if marks is not None else ()):
         ax.axvline(rec.year, color="#d0d0d0", lw=0.8, zorder=0.5, gid="mark")
     for iso in panel.have:
         draw_series(ax, panel.data[panel.data["iso3"] == iso], palette.style_of(iso, rows), gid=f"line-{iso}")
+        if proj is not None and iso in set(proj.data["iso3"]):
+            draw_projection(ax, proj.data[proj.data["iso3"] == iso], palette.style_of(iso, rows),
+                            gid=f"line-{iso}-projection")
     if panel.has_aggregate:
         _draw_aggregate(ax, panel.agg)
+    if proj is not None and not proj.agg.empty:
+        _draw_projection_aggregate(ax, proj.agg)
     ax.set_ylabel(unit)
     ax.margins(x=0.01)
-    items = _end_items(panel, rows, aggregate)
+    items = _end_items(panel, rows, aggregate, proj)
     ghost = _reserve_right_margin(ax, items)
     draw_event_band(ax, chosen, [event_label(rec, names, panel.have) for rec in chosen.itertuples(index=False)],
                     obstacles=top_text)
     _end_labels(ax, items)
     ghost.remove()
     coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing, "events": event_records(chosen)}
-    return finish(fr, kind="lines", title=title_or(title, ind), subtitle=subtitle, unit=unit, data=panel.plotted,
+    plotted = panel.plotted if proj is None else concat([panel.plotted, proj.plotted])
+    return finish(fr, kind="lines", title=title_or(title, ind), subtitle=subtitle, unit=unit, data=plotted,
                   footer_lines=footer, notes=notes, coverage=coverage, sources=sources, axes={"main": ax},
                   made_by=made_by)

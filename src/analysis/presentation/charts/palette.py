@@ -14,20 +14,24 @@ import pandas as pd
 from analysis.core.errors import AnalysisError
 from analysis.store import api
 
-# Okabe & Ito (2008) and Paul Tol's "muted"/"bright" schemes; yellow and pale grey left out (too
-# faint on white). ASEAN gets the strongest hues; Plus Three gets hues not used for ASEAN.
+# Okabe & Ito (2008) and Paul Tol's "muted" scheme; yellow and pale grey left out (too faint on
+# white). Every colour that draws text, lines or marks has at least 3:1 contrast against white (WCAG
+# 2.1, 1.4.11 non-text contrast): the hues too light for that are darkened in place, keeping their hue,
+# so the colour-blind-safe ordering of the schemes is kept (tests/unit/test_palette_contrast.py checks
+# contrast and the distances between colours under simulated colour-vision deficiencies). ASEAN gets
+# the strongest hues; Plus Three gets hues not used for ASEAN.
 ASEAN_COLOURS = (
     "#0072B2",  # blue (Okabe-Ito)
-    "#E69F00",  # orange (Okabe-Ito)
+    "#C28600",  # orange (Okabe-Ito #E69F00, darkened to 3:1)
     "#009E73",  # bluish green (Okabe-Ito)
-    "#CC79A7",  # reddish purple (Okabe-Ito)
+    "#CA78A5",  # reddish purple (Okabe-Ito #CC79A7, darkened to 3:1)
     "#D55E00",  # vermillion (Okabe-Ito)
-    "#56B4E9",  # sky blue (Okabe-Ito)
+    "#4999C6",  # sky blue (Okabe-Ito #56B4E9, darkened to 3:1)
     "#332288",  # indigo (Tol muted)
-    "#999933",  # olive (Tol muted)
+    "#969632",  # olive (Tol muted #999933, darkened to 3:1)
     "#882255",  # wine (Tol muted)
-    "#44AA99",  # teal (Tol muted)
-    "#B8860B",  # dark goldenrod (darker stand-in for Tol sand, readable on white)
+    "#40A090",  # teal (Tol muted #44AA99, darkened to 3:1)
+    "#8C510A",  # brown (ColorBrewer BrBG; the darkened orange left no room for a gold)
     "#6E5B3E",  # umber (spare, for a future member)
 )
 PLUS_THREE_COLOURS = (
@@ -39,22 +43,41 @@ PLUS_THREE_COLOURS = (
 # Group aggregates are drawn the same way everywhere: a thick near-black line or marker.
 AGGREGATE_COLOUR = "#222222"
 AGGREGATE_LINEWIDTH = 3.0
-NO_DATA_COLOUR = "#9a9a9a"
+# Text of "no data" rows and of gaps: grey, yet still 3:1 against white.
+NO_DATA_COLOUR = "#8A8A8A"
 PROJECTION_SHADE = "#f0f0f0"
 GRID_GREY = "#dddddd"
 
-# Banded comparisons (OECD Health at a Glance style): better / worse / neutral.
+# Banded comparisons (OECD Health at a Glance style): better / worse / neutral. "within" is a mid
+# grey (3:1 against white, so a "within" bar is still seen as a bar); neutral indicators get a dark
+# and a light blue that carry no better/worse meaning.
 BAND_COLOURS = {
     "better": "#0072B2",
     "worse": "#D55E00",
-    "within": "#BBBBBB",
+    "within": "#8F8F8F",
     "above": "#332288",  # used when the catalogue says neither higher nor lower is better
-    "below": "#88CCEE",
+    "below": "#4999C6",
     "no data": "#FFFFFF",
 }
 
 # Categorical palette for components (stacked bars, heatmap legends): not country colours.
-COMPONENT_COLOURS = ("#0072B2", "#D55E00", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#999933")
+COMPONENT_COLOURS = ("#0072B2", "#D55E00", "#C28600", "#009E73", "#CA78A5", "#4999C6", "#969632")
+
+# Values much older than the chart's newest value (core.settings.OLD_VALUE_YEARS) are drawn faded
+# and hatched, and named in the footer.
+FADED_ALPHA = 0.45
+FADED_HATCH = "...."
+
+
+def text_and_line_colours() -> dict[str, str]:
+    """Every palette colour that draws text, lines, marks or bars (name -> colour), for the contrast test;
+    the white "no data" band is no fill at all."""
+    out = {f"ASEAN_COLOURS[{k}]": c for k, c in enumerate(ASEAN_COLOURS)}
+    out |= {f"PLUS_THREE_COLOURS[{k}]": c for k, c in enumerate(PLUS_THREE_COLOURS)}
+    out |= {f"COMPONENT_COLOURS[{k}]": c for k, c in enumerate(COMPONENT_COLOURS)}
+    out |= {f"BAND_COLOURS[{b}]": c for b, c in BAND_COLOURS.items() if b != "no data"}
+    return out | {"AGGREGATE_COLOUR": AGGREGATE_COLOUR, "NO_DATA_COLOUR": NO_DATA_COLOUR}
+
 
 ASEAN = "ASEAN"
 PLUS_THREE = "Plus Three"

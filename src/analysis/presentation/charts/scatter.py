@@ -24,7 +24,9 @@ from analysis.presentation.charts.common import (
     missing_note,
     names_of,
     no_data_rows,
+    period_of,
     plotted_rows,
+    years_text,
 )
 from analysis.presentation.charts.layout import boxes_overlap
 
@@ -70,14 +72,27 @@ def _place_one(ax, point, renderer, ax_box, placed: list, marker_boxes: list, fo
     return best
 
 
-def place_labels(ax, points: list[tuple[str, float, float, str, bool]], fontsize: float = 7.8) -> list:
-    """Label points without overlapping each other or the markers: try offsets, keep the first free one."""
+def _line_boxes(ax, ax_box, lines: Sequence[tuple[str, float]]) -> list[tuple[float, float, float, float]]:
+    """Reference lines ("x" or "y", value) as thin boxes labels should stay off."""
+    half = (_AGG_LINE["lw"] * ax.get_figure(root=True).dpi / 72.0) / 2 + 2
+    boxes = []
+    for axis, value in lines:
+        px, py = ax.transData.transform((value, value))
+        boxes.append((px - half, ax_box.y0, px + half, ax_box.y1) if axis == "x"
+                     else (ax_box.x0, py - half, ax_box.x1, py + half))
+    return boxes
+
+
+def place_labels(ax, points: list[tuple[str, float, float, str, bool]], fontsize: float = 7.8,
+                 lines: Sequence[tuple[str, float]] = ()) -> list:
+    """Label points without overlapping each other, the markers or the reference ``lines`` ("x" or "y",
+    value): try offsets, keep the first free one."""
     fig = ax.get_figure(root=True)
     fig.canvas.draw()
     fig.set_layout_engine("none")  # freeze the layout so display coordinates stay valid
     renderer = fig.canvas.get_renderer()
     ax_box = ax.get_window_extent(renderer)
-    marker_boxes = _marker_boxes(ax, points)
+    marker_boxes = _marker_boxes(ax, points) + _line_boxes(ax, ax_box, lines)
     placed, texts = [], []
     for point in points:
         _, text, box, (dxp, dyp) = _place_one(ax, point, renderer, ax_box, placed, marker_boxes, fontsize)
@@ -116,6 +131,14 @@ def _draw_points(ax, lx: pd.DataFrame, ly: pd.DataFrame, have: list[str], rows: 
     return points
 
 
+def _years_notes(lx: pd.DataFrame, ly: pd.DataFrame, have: list[str], x: str, y: str) -> list[str]:
+    """The years behind each axis, said exactly (one year, or each year with its count)."""
+    if not have:
+        return []
+    return [f"{axis} axis, {years_text(part.loc[have, 'year'], period_of(ind))}."
+            for axis, part, ind in (("Horizontal", lx, x), ("Vertical", ly, y))]
+
+
 @in_style
 def scatter(
     data: pd.DataFrame, x: str, y: str, *, countries: Sequence[str] | None = None, title: str | None = None,
@@ -142,7 +165,7 @@ def scatter(
         no_data_rows(missing, rows, x, ux).assign(axis="x"), no_data_rows(missing, rows, y, uy).assign(axis="y"),
     ])
     notes = [footer_mod.coverage_note(len(have), len(rows), window, qualifier=" for both indicators"),
-             missing_note(missing, rows), *notes]
+             *_years_notes(lx, ly, have, x, y), missing_note(missing, rows), *notes]
     footer, sources = collect_footer(concat([lx.loc[have], ly.loc[have]]) if have else None, notes)
     subtitle = subtitle if subtitle is not None else "Latest available year of each indicator"
     both = [m for m in members if m in have]
@@ -165,7 +188,7 @@ def scatter(
     ax.set_xlabel(x_label or (f"{x} ({ux})" if ux else x))
     ax.set_ylabel(y_label or (f"{y} ({uy})" if uy else y))
     ax.margins(0.12)
-    place_labels(ax, points)
+    place_labels(ax, points, lines=[("x", agg_x[0]), ("y", agg_y[0])] if agg_label else ())
     coverage = {"n": len(have), "N": len(rows), "missing": missing}
     return finish(fr, kind="scatter", title=title or f"{y} vs {x}", subtitle=subtitle, unit=f"{ux} / {uy}",
                   data=plotted, footer_lines=footer, notes=notes, coverage=coverage, sources=sources,

@@ -9,7 +9,7 @@ import matplotlib.transforms as mtransforms
 import pandas as pd
 
 from analysis.presentation.charts import palette
-from analysis.presentation.charts.base import ChartDataError
+from analysis.presentation.charts.base import ChartDataError, check_tidy, one_indicator
 from analysis.presentation.charts.common import (
     STATISTICS,
     aggregate_rows,
@@ -80,6 +80,59 @@ def series_panel(d: pd.DataFrame, rows: pd.DataFrame, ind: str, unit: str, aggre
     return SeriesPanel(data=d, have=have, missing=missing, members=members, agg=agg, plotted=plotted)
 
 
+@dataclass
+class ProjectionPart:
+    """A projection drawn as its own series after the estimates (its own indicator id in the CSV).
+
+    ``data``: the projection rows of the countries drawn, in the span; ``agg``: the ASEAN statistic of
+    the projection per year (empty when none); ``plotted``: its CSV rows; ``label``: what the key
+    calls it (e.g. "projection, World Population Prospects 2019, medium variant").
+    """
+
+    data: pd.DataFrame
+    agg: pd.DataFrame
+    plotted: pd.DataFrame
+    label: str
+
+    @property
+    def first_year(self) -> int:
+        return int(self.data["year"].min())
+
+
+def projection_part(proj: pd.DataFrame | None, rows: pd.DataFrame, unit: str, aggregate: str | None,
+                    start: int | None, end: int | None, label: str | None) -> ProjectionPart | None:
+    """The projection rows a time-series chart draws apart from the estimates; None when there are none."""
+    if proj is None or proj.empty:
+        return None
+    p = check_tidy(proj, what="projection").assign(projection=True)
+    p = _in_span(p[p["iso3"].isin(rows["iso3"])], start, end, True)
+    if p.empty:
+        return None
+    ind = one_indicator(p, "projection")
+    members = asean_members(rows)
+    agg = aggregate_series(p, members, aggregate) if aggregate else pd.DataFrame()
+    label = label or f"projection ({ind})"
+    plotted = plotted_rows(p, rows, role=label)
+    if aggregate and not agg.empty:
+        plotted = concat([plotted, aggregate_rows(
+            aggregate, ind, years=agg["year"], values=agg["value"].to_numpy(), unit=unit,
+            projection=[True] * len(agg), n=agg["n"].to_numpy(), total=agg["N"].to_numpy(),
+            role=f"aggregate: {STATISTICS[aggregate]} (projection)")])
+    return ProjectionPart(data=p, agg=agg, plotted=plotted, label=label)
+
+
+def projection_style(st: dict) -> tuple:
+    """Dotted for ASEAN, dash-dot for Plus Three: the group stays readable in the projections."""
+    return (0, (1, 1.6)) if st["group"] != palette.PLUS_THREE else (0, (4, 1.5, 1, 1.5))
+
+
+def draw_projection(ax, part: pd.DataFrame, st: dict, lw: float = 1.7, gid: str | None = None) -> None:
+    """A projection shown as its own series: lighter and dotted, not joined to the estimates (no level
+    adjustment is made, so a line drawn across the join would invent a change)."""
+    ax.plot(part["year"], part["value"], color=st["colour"], ls=projection_style(st), lw=lw * 0.9, alpha=0.6,
+            gid=gid)
+
+
 def draw_series(ax, part: pd.DataFrame, st: dict, lw: float = 1.7, gid: str | None = None) -> None:
     """One country's line: estimates solid (or dashed for Plus Three), projections dotted and lighter."""
     est = part[~part["projection"]]
@@ -90,9 +143,7 @@ def draw_series(ax, part: pd.DataFrame, st: dict, lw: float = 1.7, gid: str | No
     if not proj.empty:
         # Projections continue from the last estimate.
         joined = pd.concat([est.tail(1), proj]) if not est.empty else proj
-        # Dotted for ASEAN, dash-dot for Plus Three: the group stays readable in the projections.
-        ls = (0, (1, 1.6)) if st["group"] != palette.PLUS_THREE else (0, (4, 1.5, 1, 1.5))
-        ax.plot(joined["year"], joined["value"], color=st["colour"], ls=ls, lw=lw * 0.9, alpha=0.85,
+        ax.plot(joined["year"], joined["value"], color=st["colour"], ls=projection_style(st), lw=lw * 0.9, alpha=0.85,
                 gid=f"{gid}-projection" if gid else None)
 
 

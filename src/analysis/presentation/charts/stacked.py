@@ -23,6 +23,7 @@ from analysis.presentation.charts.common import (
     Window,
     concat,
     country_rows,
+    faded_note,
     groups_of,
     headline_year,
     in_style,
@@ -30,9 +31,11 @@ from analysis.presentation.charts.common import (
     missing_note,
     names_of,
     no_data_rows,
+    old_values,
     plotted_rows,
     style_tick_labels,
     window_text,
+    years_text,
 )
 from analysis.presentation.charts.layout import fmt
 
@@ -77,12 +80,14 @@ def _stacks(d: pd.DataFrame, rows: pd.DataFrame, comps: list[str]) -> _Stacks:
                    order=asean + miss_a + separator + plus3 + miss_p, headline=headline)
 
 
-def _draw_stack(ax, k: int, iso: str, s: _Stacks, comps: list[str], xmax: float) -> float:
-    """One country's segments, each labelled with its value where wide enough; returns the bar's end."""
+def _draw_stack(ax, k: int, iso: str, s: _Stacks, comps: list[str], xmax: float, faded: bool = False) -> float:
+    """One country's segments, each labelled with its value where wide enough; returns the bar's end.
+    ``faded``: the country's year is much older than the others' (drawn lighter and dotted)."""
     left = 0.0
     for j, c in enumerate(comps):
         v = float(s.wide.loc[iso, c])
-        ax.barh(k, v, left=left, height=0.72, color=_colour(j), edgecolor="white", linewidth=0.6, gid=f"seg-{iso}-{c}")
+        ax.barh(k, v, left=left, height=0.72, color=_colour(j), edgecolor="white", linewidth=0.6, gid=f"seg-{iso}-{c}",
+                alpha=palette.FADED_ALPHA if faded else 1.0, hatch=palette.FADED_HATCH if faded else None)
         if v >= xmax * 0.06:
             ax.text(left + v / 2, k, fmt(v, 0), ha="center", va="center", fontsize=7.4,
                     color="white" if luminance(to_rgba(_colour(j))) < 0.55 else "#111111")
@@ -91,6 +96,7 @@ def _draw_stack(ax, k: int, iso: str, s: _Stacks, comps: list[str], xmax: float)
 
 
 def _draw_rows(ax, s: _Stacks, comps: list[str], xmax: float) -> None:
+    old = old_values(pd.Series(s.year_of, dtype="float64"))
     for k, iso in enumerate(s.order):
         if iso is None:
             continue
@@ -98,7 +104,7 @@ def _draw_rows(ax, s: _Stacks, comps: list[str], xmax: float) -> None:
             ax.text(xmax * 0.005, k, "no data", va="center", ha="left", fontsize=8, style="italic",
                     color=palette.NO_DATA_COLOUR, gid=f"nodata-{iso}")
             continue
-        end = _draw_stack(ax, k, iso, s, comps, xmax)
+        end = _draw_stack(ax, k, iso, s, comps, xmax, faded=bool(old.get(iso, False)))
         if s.headline is not None and s.year_of[iso] != s.headline:
             ax.text(end + xmax * 0.01, k, str(s.year_of[iso]), va="center", ha="left", fontsize=7.6, color="#444444")
 
@@ -141,10 +147,11 @@ def stacked_bars(
         no_data_rows(s.missing, rows, comps[0], unit).assign(role="no data", indicator_id="all components"),
     ])
     notes = [f"Latest year with all {len(comps)} components" + window_text(window)
-             + f"; {len(s.have)} of {len(rows)} countries with data.", missing_note(s.missing, rows), *notes]
+             + f"; {len(s.have)} of {len(rows)} countries with data.", missing_note(s.missing, rows),
+             faded_note(pd.Series(s.year_of, dtype="float64"), names_of(rows)), *notes]
     footer, sources = collect_footer(s.chosen if not s.chosen.empty else None, notes)
-    subtitle = subtitle if subtitle is not None else (
-        f"{unit}" + (f"; latest year (mostly {s.headline})" if s.headline else ""))
+    subtitle = subtitle if subtitle is not None else "; ".join(
+        t for t in (unit, years_text(pd.Series(s.year_of, dtype="int64"))) if t)
     key = [Patch(facecolor=_colour(k), label=labels.get(c, c)) for k, c in enumerate(comps)]
     fr = frame(title or "Composition", subtitle, footer, body_height=0.3 * len(s.order) + 0.6, width=width, key=key,
                key_cols=min(4, len(key)))

@@ -8,6 +8,7 @@ building the report leaks no global state and needs no GUI backend.
 from __future__ import annotations
 
 import contextlib
+import functools
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,15 @@ import matplotlib as mpl
 import matplotlib.style  # noqa: F401  (mpl.style is a submodule: import it before use)
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
 STYLE_FILE = Path(__file__).with_name("caring.mplstyle")
+_TEXT_TO_PATH = TextToPath()
 
+#: dots per inch of the exported PNG; layouts are measured at it (glyph advances are hinted per pixel
+#: size, so text measured at the screen's 100 dpi comes out a few per cent wider in the PNG)
+EXPORT_DPI = 200
 TITLE_SIZE = 13.0
 SUBTITLE_SIZE = 9.5
 FOOTER_SIZE = 7.2
@@ -53,6 +60,14 @@ def wrap(text: str, width_in: float, size_pt: float, bold: bool = False) -> list
     for para in str(text).split("\n"):
         lines.extend(textwrap.wrap(para, width=width) or [""])
     return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def text_width(text: str, size_pt: float, bold: bool = False) -> float:
+    """Width in inches of one line of text in the packaged font (measured on the glyphs, no figure needed)."""
+    prop = FontProperties(family="DejaVu Sans", size=size_pt, weight="bold" if bold else "normal")
+    width, _, _ = _TEXT_TO_PATH.get_text_width_height_descent(str(text), prop, ismath=False)
+    return width / 72.0
 
 
 def new_figure(width: float, height: float) -> Figure:

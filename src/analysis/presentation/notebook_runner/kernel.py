@@ -1,4 +1,4 @@
-"""Executing one notebook with papermill, with kernels that keep quiet on a successful run."""
+"""Executing notebooks with papermill, in kernels that keep quiet on a successful run and may be reused."""
 
 from __future__ import annotations
 
@@ -50,18 +50,22 @@ def quiet_kernel_manager() -> type:
     return QuietKernelManager
 
 
-def execute(source: Path, parameters: Mapping[str, object] | None, cwd: Path) -> nbformat.NotebookNode:
-    """Run ``source`` top to bottom in a fresh kernel (working directory ``cwd``); raises on a failing cell."""
+def execute(source: Path, parameters: Mapping[str, object] | None, cwd: Path, km=None) -> nbformat.NotebookNode:
+    """Run ``source`` top to bottom (working directory ``cwd``); raises on a failing cell.
+
+    Without ``km`` in a kernel of its own, started and shut down here; with ``km``, in that running
+    kernel, which stays running (``KernelSession``).
+    """
     import papermill
 
     # papermill warns about every parameters-cell line it cannot read back (e.g. a list with None);
     # the runner checks the parameters it passes itself, so these warnings only add noise.
     logging.getLogger("papermill").setLevel(logging.ERROR)
-
+    given = {"kernel_manager_class": quiet_kernel_manager()} if km is None else {
+        "km": km, "engine_name": _reused_kernel_engine()}
     return papermill.execute_notebook(
         str(source), None, parameters=dict(parameters or {}), kernel_name=KERNEL, cwd=str(cwd),
-        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=quiet_kernel_manager(),
+        progress_bar=False, log_output=False, request_save_on_cell_execute=False, **given,
     )
 
 
@@ -79,3 +83,134 @@ def error_text(exc: BaseException) -> str:
     cell = getattr(exc, "exec_count", None)
     where = f" in cell [{cell}]" if cell is not None else ""
     return f"{name}{where}: {value}".strip()
+
+
+#: ``nbclient`` starts its kernels with an in-memory history (no sqlite file shared by two kernels);
+#: a reused kernel must be started the same way to behave like a fresh one.
+_KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
+
+#: Run silently in a reused kernel before each notebook after its first: the state a fresh kernel
+#: would have. The first call records what a fresh kernel starts with (warning filters, working
+#: directory); later calls clear the namespace and execution counter and restore the global state the
+#: notebooks change (matplotlib rc, pandas options, warning filters and "shown once" registries,
+#: open pyplot figures). Imported modules stay: that is the saving.
+_PREPARE = """
+def __analysis_prepare():
+    import gc, os, sys, types, warnings
+    fresh = sys.modules.get("__analysis_fresh_kernel__")
+    if fresh is None:
+        fresh = types.ModuleType("__analysis_fresh_kernel__")
+        fresh.filters, fresh.cwd = list(warnings.filters), os.getcwd()
+        sys.modules[fresh.__name__] = fresh
+        return
+    get_ipython().reset(new_session=True)
+    warnings.resetwarnings()
+    warnings.filters[:] = fresh.filters
+    warnings.onceregistry.clear()
+    os.chdir(fresh.cwd)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rc_file_defaults()
+    if "pandas" in sys.modules:
+        sys.modules["pandas"].reset_option("all")
+    gc.collect()
+__analysis_prepare()
+globals().pop("__analysis_prepare", None)  # gone already after a reset
+"""
+
+
+class KernelSession:
+    """One kernel reused for the executions of this process, reset between them.
+
+    Starting a kernel and importing pandas, matplotlib and the package costs about 2 CPU-seconds
+    per notebook; a reused kernel pays it once. Before each notebook but the first the kernel is put
+    back into the state of a fresh one (``_PREPARE``); a notebook that fails may have left anything
+    behind, so its kernel is shut down and the next notebook gets a new one. ``fresh=True`` starts a
+    kernel per notebook (what papermill does on its own).
+    """
+
+    def __init__(self, cwd: Path, fresh: bool = False) -> None:
+        self.cwd = Path(cwd)
+        self.fresh = fresh
+        self._km = None
+
+    def execute(self, source: Path, parameters: Mapping[str, object] | None) -> nbformat.NotebookNode:
+        if self.fresh:
+            return execute(source, parameters, self.cwd)
+        try:
+            self._prepare()
+            return execute(source, parameters, self.cwd, km=self._km)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Shut the kernel down (without the interrupt; see ``quiet_kernel_manager``)."""
+        km, self._km = self._km, None
+        if km is not None:
+            from jupyter_core.utils import run_sync
+
+            run_sync(km.shutdown_kernel)(now=False)
+
+    def _prepare(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self._km is None or not run_sync(self._km.is_alive)():
+            self.close()
+            self._km = quiet_kernel_manager()(kernel_name=KERNEL)
+            run_sync(self._km.start_kernel)(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=str(self.cwd))
+        run_sync(_run_silently)(self._km, _PREPARE)
+
+    def __enter__(self) -> KernelSession:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+async def _run_silently(km, code: str, timeout: float = 60) -> None:
+    """Run ``code`` in the kernel without output, history or execution count; raise if it fails."""
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=timeout)
+        reply = await client.execute_interactive(code, silent=True, store_history=False, allow_stdin=False,
+                                                 timeout=timeout, output_hook=lambda _msg: None)
+    finally:
+        client.stop_channels()
+    content = reply["content"]
+    if content.get("status") != "ok":
+        raise RuntimeError(f"resetting the kernel failed: {content.get('ename')}: {content.get('evalue')}")
+
+
+def _reused_kernel_engine() -> str:
+    """A papermill engine that executes in a running kernel and leaves it running (see KernelSession).
+
+    papermill's own engine does the same when given ``km``, but keeps the client's channels open
+    after each notebook; this one closes them.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    class ReusedKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            client = PapermillNotebookClient(nb_man, **merge_kwargs(
+                kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                log=logging.getLogger("papermill"), log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file))
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+
+    papermill_engines.register(_REUSED_ENGINE, ReusedKernelEngine)
+    return _REUSED_ENGINE
+
+
+_REUSED_ENGINE = "analysis-reused-kernel"

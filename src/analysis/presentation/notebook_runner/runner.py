@@ -236,11 +236,11 @@ class _Task:
         return all(t.exists() for t in targets) and state.get(self.name) == self.state_value()
 
 
-def _execute_task(task: _Task) -> NotebookRun:
-    """Execute one task and write its outputs atomically (runs in a worker process when jobs > 1)."""
+def _execute_task(task: _Task, session: kernel.KernelSession) -> NotebookRun:
+    """Execute one task in ``session``'s kernel and write its outputs atomically."""
     start = time.perf_counter()
     try:
-        executed = kernel.execute(task.source, task.parameters, task.cwd)
+        executed = session.execute(task.source, task.parameters)
     except Exception as exc:  # noqa: BLE001 - any kernel/cell failure is reported, not raised mid-suite
         return NotebookRun(name=task.name, status="failed", seconds=time.perf_counter() - start,
                            error=kernel.error_text(exc))
@@ -330,34 +330,47 @@ def _prune(tasks: Sequence[_Task], plan: _Plan, state: dict[str, str]) -> list[s
 
 
 def default_jobs() -> int:
-    """Parallel kernels: two where there are two cores (each kernel is mostly one busy process)."""
-    return max(1, min(2, os.cpu_count() or 1))
+    """Parallel kernels: one per core this process may run on (each kernel is mostly one busy process)."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, usable)
 
 
 ProgressCallback = Callable[[Progress], None]
 
 
 def _execute_all(todo: Sequence[_Task], jobs: int, record: Callable[[_Task, NotebookRun], None],
-                 progress: ProgressCallback | None) -> None:
-    """Execute ``todo`` (``jobs`` at a time), calling ``record`` and ``progress`` as each one ends."""
+                 progress: ProgressCallback | None, fresh_kernels: bool = False) -> None:
+    """Execute ``todo`` (``jobs`` at a time), calling ``record`` and ``progress`` as each one ends.
+
+    Each process (the worker, or this one when there is one job) reuses one kernel for its tasks
+    unless ``fresh_kernels`` (see ``kernel.KernelSession``).
+    """
     notify = progress or (lambda _p: None)
-    parallel = jobs > 1 and len(todo) > 1
+    jobs = min(jobs, len(todo))
+    parallel = jobs > 1
     pending = list(todo)
     notify(Progress(0, len(todo), None, tuple(t.name for t in pending[:jobs if parallel else 1])))
-    if not parallel:
-        for done, task in enumerate(todo, start=1):
-            run = _execute_task(task)
-            record(task, run)
-            pending.remove(task)
-            notify(Progress(done, len(todo), run, tuple(t.name for t in pending[:1])))
+    if not todo:
+        return
+    cwd = todo[0].cwd
+    if not parallel or any(t.cwd != cwd for t in todo):
+        with kernel.KernelSession(cwd, fresh=fresh_kernels) as session:
+            for done, task in enumerate(todo, start=1):
+                run = _execute_task(task, session)
+                record(task, run)
+                pending.remove(task)
+                notify(Progress(done, len(todo), run, tuple(t.name for t in pending[:1])))
         return
     import multiprocessing
 
     # fork: workers inherit the environment (project root, staging folders) without re-importing anything
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_interrupts_to_the_parent)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker, initargs=(cwd, fresh_kernels))
     try:
         by_name = {task.name: task for task in todo}
-        for done, run in enumerate(pool.imap_unordered(_execute_task, todo), start=1):
+        for done, run in enumerate(pool.imap_unordered(_execute_in_worker, todo), start=1):
             task = by_name[run.name]
             record(task, run)
             pending.remove(task)
@@ -374,12 +387,30 @@ def _execute_all(todo: Sequence[_Task], jobs: int, record: Callable[[_Task, Note
         pool.join()
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Ctrl-C reaches the whole process group; only the parent acts on it (see ``_execute_all``), and
+#: the kernel of a worker process, reused for every task the worker gets
+_WORKER_SESSION: kernel.KernelSession | None = None
+
+
+def _start_worker(cwd: Path, fresh_kernels: bool) -> None:
+    """A worker's set-up: its kernel session, shut down when the pool closes; interrupts left to the parent.
+
+    Ctrl-C reaches the whole process group; only the parent acts on it (see ``_execute_all``), and
     its ``terminate`` ends a worker on the spot (the CLI turns SIGTERM into an exception, with a
-    traceback per worker)."""
+    traceback per worker).
+    """
+    global _WORKER_SESSION
+    from multiprocessing import util
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _WORKER_SESSION = kernel.KernelSession(cwd, fresh=fresh_kernels)
+    # a pool worker ends with os._exit after its multiprocessing finalizers (atexit hooks do not run)
+    util.Finalize(_WORKER_SESSION, _WORKER_SESSION.close, exitpriority=10)
+
+
+def _execute_in_worker(task: _Task) -> NotebookRun:
+    assert _WORKER_SESSION is not None, "worker started without _start_worker"
+    return _execute_task(task, _WORKER_SESSION)
 
 
 def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequence[str] | None = None,
@@ -387,7 +418,8 @@ def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequen
                   profiles: bool = True, countries: Sequence[str] | None = None,
                   notebooks_dir: Path | None = None, output_dir: Path | None = None,
                   raise_on_error: bool = True, jobs: int | None = None, prune: bool = False,
-                  figures_dir: Path | None = None, progress: ProgressCallback | None = None) -> RunResult:
+                  figures_dir: Path | None = None, progress: ProgressCallback | None = None,
+                  fresh_kernels: bool = False) -> RunResult:
     """Execute the notebooks and export them; see the package docstring.
 
     ``names`` selects notebooks (stem or number); ``parameters`` go to every selected notebook that
@@ -399,6 +431,7 @@ def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequen
     ``figures_dir`` (default ``paths.figures_dir()``) is where the notebooks export charts. With
     ``raise_on_error`` (the default, so that ``python -m analysis notebooks`` fails) a failure or a
     volatile output raises ``NotebookError`` naming them, after every notebook has been tried.
+    Each worker reuses one kernel, reset between notebooks; ``fresh_kernels`` starts one per notebook.
     """
     plan = _Plan(inplace=inplace, export_html=export_html, profiles=profiles, countries=countries,
                  notebooks_dir=Path(notebooks_dir or paths.notebooks_dir()),
@@ -430,7 +463,7 @@ def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequen
             state[task.name] = task.state_value()
             _write_state(state_path, state)
 
-    _execute_all(todo, default_jobs() if jobs is None else max(1, int(jobs)), record, progress)
+    _execute_all(todo, default_jobs() if jobs is None else max(1, int(jobs)), record, progress, fresh_kernels)
     result.runs = [runs[t.name] for t in tasks]
     result.seconds = time.perf_counter() - start
     if raise_on_error and not result.ok:

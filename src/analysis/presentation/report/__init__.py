@@ -2,13 +2,16 @@
 
 ``build_reports()`` (``python -m analysis report``) draws a fixed, data-driven list of headline
 charts per population group (``HEADLINE_CHARTS``), exports each into ``reports/figures/pack/``,
-binds them into ``reports/chart-pack.pdf`` (cover with every source's vintage, contents, one chart
-per page), writes a one-page profile per focus country (``reports/profiles/<ISO3>.pdf``) and a
-static gallery of every chart under ``reports/figures/`` (``reports/index.html``).
+binds their PDFs into ``reports/chart-pack.pdf`` (one A4 landscape page size, bookmarks; cover with
+where the data are and how to cite, key messages, the meetings' themes beside the data, contents, one
+chart per page), writes a profile per focus country (``reports/profiles/<ISO3>.pdf``), the workbook
+``reports/caring-societies-data.xlsx``, the store as a download (``reports/data/`` with
+``datapackage.json``) and a static gallery of every chart under ``reports/figures/`` (``reports/index.html``).
 
 Modules by concern: ``specs`` (the chart specs, their validation against the catalogue and how each
-kind is drawn), ``context`` (what is read through the API), ``pack`` (the chart pack PDF),
-``profiles`` (the country profile page) and ``build`` (the entry point and its freshness check).
+kind is drawn), ``context`` (what is read through the API), ``front`` (key-message pages), ``pages``
+(the pack's text pages), ``pack`` (the chart pack PDF), ``profiles`` (the country profile page) and
+``build`` (the entry point and its freshness check).
 Work is skipped when neither the store (its manifest) nor the report code changed since the last
 run; a chart whose indicators are not in the store is skipped and listed, never faked.
 """

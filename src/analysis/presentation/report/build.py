@@ -11,12 +11,14 @@ import matplotlib as mpl
 
 from analysis.core import atomic, paths
 from analysis.core.fingerprint import fingerprint
-from analysis.presentation import charts
-from analysis.presentation.gallery import PACK_SUBDIR, write_gallery
+from analysis.presentation import charts, workbook
+from analysis.presentation.datapackage import write_data_package
+from analysis.presentation.gallery import PACK_SUBDIR, project_title_version, write_gallery
 from analysis.presentation.report.context import ReportContext, Skip, make_context
+from analysis.presentation.report.front import key_message_pages
 from analysis.presentation.report.pack import write_chart_pack
-from analysis.presentation.report.profiles import write_profiles
-from analysis.presentation.report.specs import HEADLINE_CHARTS, draw, validate_specs
+from analysis.presentation.report.profiles import profile_table, write_profiles
+from analysis.presentation.report.specs import HEADLINE_CHARTS, draw, profile_groups, validate_specs
 from analysis.store import api
 
 STATE_FILE = ".report-state.json"
@@ -36,6 +38,9 @@ class ReportResult:
     profiles: list[Path] = field(default_factory=list)
     index: Path | None = None
     gallery_charts: int = 0
+    workbook: Path | None = None
+    workbook_sheets: int = 0
+    data_package: Path | None = None
 
     def summary(self) -> str:
         if self.skipped_unchanged:
@@ -44,6 +49,8 @@ class ReportResult:
         lines = [f"{len(self.charts)} headline charts exported into reports/figures/{PACK_SUBDIR}/",
                  f"chart pack: {self._shown(self.pack)} ({self.pack_pages} pages)",
                  f"country profiles: {len(self.profiles)} in reports/profiles/",
+                 f"workbook: {self._shown(self.workbook)} ({self.workbook_sheets} sheets)",
+                 f"data download: {self._shown(self.data_package)} with the store's tables",
                  f"gallery: {self._shown(self.index)} ({self.gallery_charts} charts found under reports/figures/)"]
         lines += [f"skipped {name}: {reason}" for name, reason in self.skipped]
         return "\n".join(lines)
@@ -60,7 +67,7 @@ def _fingerprint(processed_dir: Path | None) -> str:
 
 
 def _up_to_date(reports: Path, state: dict) -> bool:
-    outputs_exist = (reports / PACK_FILE).exists() and (reports / INDEX_FILE).exists()
+    outputs_exist = all((reports / f).exists() for f in (PACK_FILE, INDEX_FILE, workbook.WORKBOOK_FILE))
     state_path = reports / STATE_FILE
     if not (outputs_exist and state_path.exists()):
         return False
@@ -89,6 +96,28 @@ def _draw_and_export(specs: Sequence[dict], ctx: ReportContext, figures: Path, r
     return drawn
 
 
+def _profile_sheets(ctx: ReportContext, countries: list[str] | None, taken: set[str]) -> list[workbook.Sheet]:
+    """One workbook sheet per country profile: the profile's indicator table."""
+    wanted = [i for ids in profile_groups().values() for i in ids if i in ctx.store_ids]
+    if not wanted or (countries is not None and not countries):
+        return []
+    latest, _ = ctx.latest(wanted)
+    codes = countries if countries is not None else api.members("FOCUS", processed_dir=ctx.processed_dir)
+    names = api.country_names(codes, processed_dir=ctx.processed_dir)
+    return [workbook.profile_sheet(iso3, names.get(iso3, iso3), profile_table(latest, ctx, iso3), taken)
+            for iso3 in codes]
+
+
+def _write_workbook(reports: Path, names: list[str], ctx: ReportContext, countries: list[str] | None,
+                    result: ReportResult) -> None:
+    taken = {workbook.INDEX_SHEET, workbook.SOURCES_SHEET}
+    pack = reports / "figures" / PACK_SUBDIR
+    sheets = [workbook.chart_sheet(pack / f"{name}.csv", k, taken) for k, name in enumerate(names, start=1)]
+    sheets += _profile_sheets(ctx, countries, taken)
+    result.workbook = workbook.write_workbook(reports / workbook.WORKBOOK_FILE, sheets)
+    result.workbook_sheets = len(sheets) + 2
+
+
 def build_reports(force: bool = False, *, processed_dir: Path | None = None, reports_dir: Path | None = None,
                   charts: Sequence[dict] | None = None, profiles: list[str] | None = None,
                   progress: Callable[[str], None] | None = None) -> ReportResult:
@@ -109,11 +138,16 @@ def build_reports(force: bool = False, *, processed_dir: Path | None = None, rep
     ctx = make_context(processed_dir)
     result = ReportResult()
     drawn = _draw_and_export(specs, ctx, reports / "figures", result, progress)
-    result.pack = reports / PACK_FILE
-    result.pack_pages = write_chart_pack(drawn, result.pack)
     for _, chart in drawn:
-        chart.close()
+        chart.close()  # the pack places the saved PDFs: the figures are not drawn again
+    result.pack = reports / PACK_FILE
+    pdfs = [reports / "figures" / PACK_SUBDIR / f"{name}.pdf" for name in result.charts]
+    result.pack_pages = write_chart_pack(drawn, pdfs, result.pack, front=key_message_pages(ctx))
     result.profiles = write_profiles(ctx, reports / "profiles", profiles)
+    _write_workbook(reports, result.charts, ctx, profiles, result)
+    title, version = project_title_version()
+    result.data_package = write_data_package(reports, processed_dir=ctx.processed_dir, title=title,
+                                             version=version).descriptor
     result.index, result.gallery_charts = write_gallery(reports)
     atomic.write_text(reports / STATE_FILE, json.dumps(state, indent=2, sort_keys=True) + "\n")
     return result

@@ -38,6 +38,8 @@ class ReportContext:
     store_ids: frozenset[str]
     meetings: pd.DataFrame
     _metas: dict[str, IndicatorMeta] = field(default_factory=dict, repr=False)
+    _series: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _members: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def meta(self, indicator_id: str) -> IndicatorMeta:
         # Kept per run: every profile page asks again for the same indicators.
@@ -47,6 +49,32 @@ class ReportContext:
                 indicator_id=indicator_id, title=str(rec["title"]), unit=str(rec["unit"]), group=str(rec["group"]),
                 better=api.direction_of(indicator_id))
         return self._metas[indicator_id]
+
+    def period(self, indicator_id: str) -> int:
+        """Years one value covers (catalogue ``period``: 5 for the WPP five-year periods, else 1)."""
+        value = self.catalogue.loc[indicator_id, "period"] if "period" in self.catalogue.columns else None
+        return 1 if value is None or pd.isna(value) else int(value)
+
+    def note(self, indicator_id: str) -> str:
+        """The catalogue's note on an indicator ("" without one)."""
+        value = self.catalogue.loc[indicator_id, "note"] if "note" in self.catalogue.columns else None
+        return "" if value is None or pd.isna(value) else str(value).strip()
+
+    def members(self, group: str) -> list[str]:
+        """ISO3 codes of a group as of the store's ``as_of`` (kept per run: every profile asks again)."""
+        if group not in self._members:
+            self._members[group] = api.members(group, processed_dir=self.processed_dir)
+        return self._members[group]
+
+    def series(self, ids: list[str]) -> pd.DataFrame:
+        """The focus countries' observed series (no projections) of ``ids``, kept per run: every profile
+        page asks again for the trends of the same indicators."""
+        key = tuple(ids)
+        if key not in self._series:
+            self._series[key] = self.observed(list(ids)) if ids else pd.DataFrame(
+                {"iso3": pd.Series(dtype="string"), "indicator_id": pd.Series(dtype="string"),
+                 "year": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
+        return self._series[key]
 
     def require(self, ids: list[str]) -> None:
         missing = [i for i in ids if i not in self.store_ids]

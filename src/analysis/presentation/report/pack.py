@@ -1,107 +1,159 @@
-"""The chart pack ``reports/chart-pack.pdf``: a cover with every source's vintage, contents, one chart per page."""
+"""The chart pack ``reports/chart-pack.pdf``: one A4 landscape page size throughout, with bookmarks.
+
+Order: cover (where the data and the workbook are, how to cite, sources), the key-message pages, the
+meetings' themes beside the data, contents, then one chart per page grouped by population group. Each
+chart page takes the chart's own PDF, already written by ``charts.save``, scaled to fit below a header
+band that carries the figure label (so the label never crosses a chart title) and above the page
+number. The outline has one entry per section and one per chart. Reproducible bytes: no dates, no
+tool versions, no file identifier.
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pypdf
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
 from analysis.core import atomic
 from analysis.presentation import charts
 from analysis.presentation.charts import style
-from analysis.presentation.gallery import PACK_SUBDIR, PACK_TITLE
+from analysis.presentation.gallery import AUTHORS, PACK_TITLE
+from analysis.presentation.report import pages
 from analysis.presentation.report.specs import GROUP_TITLES
-from analysis.store import api
 
-PAGE = (11.69, 8.27)  # A4 landscape, inches
-FRONT_PAGES = 2  # cover and contents
+PAGE = pages.PAGE
+PT = 72.0
+MARGIN, HEADER, FOOTER = 0.35, 0.45, 0.35  # inches: sides, the label band on top, the page-number band
+LABEL_SIZE = 8.0
 # Reproducible bytes: no dates or tool versions in the PDF metadata.
 PDF_METADATA = {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}
-Line = tuple[str, float, str]  # text, font size (pt), weight
-
-HOW_TO_READ = (
-    "Each country has one colour in every chart. ASEAN members are drawn with solid lines and filled bars; "
-    "Plus Three comparators (China, Japan, Korea) with dashed lines, hatched bars and open markers, and "
-    "their names in italics. The thick near-black line is the ASEAN statistic named in the key with its "
-    "'n of N' members. Banded bars compare each country with the ASEAN median plus or minus one median "
-    "absolute deviation (grey band); blue is better and orange worse where the indicator has a better "
-    "direction. 'no data' rows are countries without a value: gaps are shown, never filled.")
-REFERENCES_LINE = ("Reference tables compiled for this project (data/raw/references/), one cited source per row.")
+CONTENTS_TITLE = "Contents"
+COVER_TITLE = "Cover: where the data are, how to cite, sources"
 
 
-def _text_page(lines: list[Line], size: tuple[float, float] = PAGE):
-    """A page of text lines, wrapped to the page width."""
-    fig = style.new_figure(*size)
+@dataclass
+class _Section:
+    """Pages of the pack drawn by matplotlib, with their outline title (children: (title, page offset))."""
+
+    title: str
+    figures: list[Figure]
+    children: list[tuple[str, int]]
+
+
+def _stamp(fig: Figure, page_no: int, label: str = "") -> None:
+    """The page number at the bottom right and, on chart pages, the figure label in the top band."""
+    fig.text(1 - MARGIN / PAGE[0], 0.45 * FOOTER / PAGE[1], f"{PACK_TITLE} · p. {page_no}", ha="right",
+             va="center", fontsize=7, color="#666666")
+    if label:
+        fig.text(MARGIN / PAGE[0], 1 - 0.5 * HEADER / PAGE[1], label, ha="left", va="center",
+                 fontsize=LABEL_SIZE, color="#444444", fontweight="bold")
+
+
+def _frame(page_no: int, label: str) -> Figure:
+    fig = style.new_figure(*PAGE)
     fig.set_layout_engine("none")
-    y = 0.93
-    for text, pt, weight in lines:
-        for part in style.wrap(text, size[0] - 1.6, pt, bold=weight == "bold") or [""]:
-            fig.text(0.07, y, part, fontsize=pt, fontweight=weight, va="top", ha="left", color="#222222")
-            y -= pt * 1.45 / 72.0 / size[1]
+    _stamp(fig, page_no, label)
     return fig
 
 
-def _sources_used(drawn: list[tuple[dict, charts.Chart]]) -> dict[str, set[str]]:
-    """Source id -> the vintages the drawn charts carry."""
-    used: dict[str, set[str]] = {}
-    for _, chart in drawn:
-        for sid, vintages in chart.sources.items():
-            used.setdefault(sid, set()).update(vintages)
-    return used
+def _front_sections(drawn, front: Sequence[tuple[str, Figure]], example: str) -> list[_Section]:
+    sections = [_Section(COVER_TITLE, pages.text_pages(pages.cover_lines(drawn, example)), [])]
+    if front:
+        sections.append(_Section("Key messages", [fig for _, fig in front],
+                                 [(title, k) for k, (title, _) in enumerate(front)]))
+    sections.append(_Section(pages.THEMES_TITLE, pages.text_pages(pages.themes_lines()), []))
+    return sections
 
 
-def _source_lines(used: dict[str, set[str]]) -> list[Line]:
-    """One line per dataset of the registry used (its vintages and licence); the reference tables as one."""
-    reg = api.registry()
-    lines: list[Line] = []
-    for sid in sorted(used):
-        ds = reg.datasets.get(sid)
-        if ds is not None:
-            vintages = "; ".join(sorted(used[sid])) or ds.vintage
-            lines.append((f"{ds.publisher}, {ds.title}: vintage {vintages}; licence {ds.licence}.", 9.5, "normal"))
-        elif sid == "references":
-            lines.append((REFERENCES_LINE, 9.5, "normal"))
-    return lines
+def _contents(drawn, sections: list[_Section]) -> _Section:
+    """Contents pages: their number is known before the page numbers they list (one line per entry)."""
+    def listed(first_chart: int) -> list[pages.Line]:
+        page, front = 1, []
+        for s in sections:
+            front.append((s.title, page))
+            front += [(f"   {title}", page + k) for title, k in s.children]
+            page += len(s.figures)
+        return pages.contents_lines(drawn, first_chart, front)
+
+    before = sum(len(s.figures) for s in sections)
+    n_contents = len(pages.text_pages(listed(before + 1)))
+    return _Section(CONTENTS_TITLE, pages.text_pages(listed(before + n_contents + 1)), [])
 
 
-def _cover_page(drawn: list[tuple[dict, charts.Chart]]):
-    lines: list[Line] = [
-        (PACK_TITLE, 20, "bold"), ("", 8, "normal"),
-        (f"{len(drawn)} charts, grouped by population group. Every number is read from the project's "
-         f"indicator store, built from the pinned sources below; each chart's CSV in reports/figures/{PACK_SUBDIR}/ "
-         "holds exactly the values drawn.", 10.5, "normal"), ("", 8, "normal"),
-        ("Data sources and vintages", 13, "bold")]
-    lines += _source_lines(_sources_used(drawn))
-    lines += [("", 8, "normal"), ("How to read the charts", 13, "bold"), (HOW_TO_READ, 9.5, "normal")]
-    return _text_page(lines)
+def _text_pdf(sections: list[_Section]) -> tuple[bytes, int]:
+    """The matplotlib pages as one PDF (bytes) and their number."""
+    buf = io.BytesIO()
+    page_no = 0
+    with style.styled(), PdfPages(buf, metadata=dict(PDF_METADATA)) as pdf:
+        for section in sections:
+            for fig in section.figures:
+                page_no += 1
+                _stamp(fig, page_no)
+                pdf.savefig(fig)
+                fig.clear()
+    return buf.getvalue(), page_no
 
 
-def _contents_page(drawn: list[tuple[dict, charts.Chart]], first_page: int):
-    lines: list[Line] = [("Contents", 16, "bold"), ("", 6, "normal")]
-    current = None
+def _chart_frames(drawn, first_page: int) -> bytes:
+    buf = io.BytesIO()
+    with style.styled(), PdfPages(buf, metadata=dict(PDF_METADATA)) as pdf:
+        for k, (spec, _) in enumerate(drawn, start=1):
+            fig = _frame(first_page + k - 1, f"Figure {k} · {GROUP_TITLES.get(spec['group'], spec['group'])}")
+            pdf.savefig(fig)
+            fig.clear()
+    return buf.getvalue()
+
+
+def _place(frame: pypdf.PageObject, chart_pdf: Path) -> None:
+    """The chart's page scaled (never enlarged) into the box below the label band, centred."""
+    chart = pypdf.PdfReader(chart_pdf).pages[0]
+    width, height = float(chart.mediabox.width), float(chart.mediabox.height)
+    box_w, box_h = (PAGE[0] - 2 * MARGIN) * PT, (PAGE[1] - HEADER - FOOTER) * PT
+    scale = min(1.0, box_w / width, box_h / height)
+    tx = (PAGE[0] * PT - width * scale) / 2
+    ty = FOOTER * PT + box_h - height * scale
+    frame.merge_transformed_page(chart, pypdf.Transformation().scale(scale, scale).translate(tx, ty))
+
+
+def _outline(writer: pypdf.PdfWriter, sections: list[_Section], drawn, first_chart: int) -> None:
+    page = 0
+    for section in sections:
+        parent = writer.add_outline_item(title=section.title, page_number=page)
+        for title, offset in section.children:
+            writer.add_outline_item(title=title, page_number=page + offset, parent=parent)
+        page += len(section.figures)
+    group, parent = None, None
     for k, (spec, chart) in enumerate(drawn):
-        if spec["group"] != current:
-            current = spec["group"]
-            lines.append((GROUP_TITLES.get(current, current), 10.5, "bold"))
-        lines.append((f"   p. {first_page + k}   Figure {k + 1}. {chart.title}", 8.6, "normal"))
-    return _text_page(lines, size=(PAGE[0], max(PAGE[1], 0.9 + len(lines) * 0.17)))
+        if spec["group"] != group:
+            group = spec["group"]
+            parent = writer.add_outline_item(title=GROUP_TITLES.get(group, group), page_number=first_chart + k)
+        writer.add_outline_item(title=f"Figure {k + 1}. {chart.title}", page_number=first_chart + k,
+                                parent=parent)
 
 
-def _save_labelled(pdf: PdfPages, chart: charts.Chart, label: str) -> None:
-    """Save the chart's page with a figure label that is removed again (the exported files stay unlabelled)."""
-    text = chart.figure.text(0.985, 0.992, label, ha="right", va="top", fontsize=7.5, color="#666666")
-    pdf.savefig(chart.figure)
-    text.remove()
-
-
-def write_chart_pack(drawn: list[tuple[dict, charts.Chart]], target: Path) -> int:
-    """Cover, contents, one chart per page (labelled with its figure number and group); returns pages."""
-    def writer(tmp: Path) -> None:
-        with style.styled(), PdfPages(tmp, metadata={**PDF_METADATA, "Title": PACK_TITLE}) as pdf:
-            pdf.savefig(_cover_page(drawn))
-            pdf.savefig(_contents_page(drawn, FRONT_PAGES + 1))
-            for k, (spec, chart) in enumerate(drawn, start=1):
-                _save_labelled(pdf, chart, f"Figure {k} · {GROUP_TITLES.get(spec['group'], spec['group'])}")
-
-    atomic.write_with(target, writer)
-    return FRONT_PAGES + len(drawn)
+def write_chart_pack(drawn: list[tuple[dict, charts.Chart]], chart_pdfs: Sequence[Path], target: Path,
+                     front: Sequence[tuple[str, Figure]] = ()) -> int:
+    """Write the pack; ``chart_pdfs`` are the drawn charts' saved PDFs (same order), ``front`` the
+    key-message pages (title, figure). Returns the number of pages."""
+    example = Path(chart_pdfs[0]).stem if chart_pdfs else "01-chart"
+    sections = _front_sections(drawn, front, example)
+    sections.append(_contents(drawn, sections))
+    text_pdf, n_front = _text_pdf(sections)
+    # matplotlib writes no file for no pages: a pack whose charts were all skipped has front pages only
+    frames = pypdf.PdfReader(io.BytesIO(_chart_frames(drawn, n_front + 1))).pages if drawn else []
+    writer = pypdf.PdfWriter()
+    for page in pypdf.PdfReader(io.BytesIO(text_pdf)).pages:
+        writer.add_page(page)
+    for frame, pdf in zip(frames, chart_pdfs, strict=True):
+        _place(writer.add_page(frame), Path(pdf))  # merged once the page belongs to the writer
+    _outline(writer, sections, drawn, n_front)
+    writer.page_mode = "/UseOutlines"
+    writer.add_metadata({"/Title": PACK_TITLE, "/Author": AUTHORS})
+    writer.compress_identical_objects()
+    atomic.write_with(target, lambda tmp: writer.write(tmp))
+    return n_front + len(drawn)

@@ -16,7 +16,8 @@ import pandas as pd
 from analysis.core.errors import AnalysisError
 from analysis.presentation import charts
 from analysis.presentation.report.context import ReportContext, Skip, window_text
-from analysis.store import api
+from analysis.store import api, series
+from analysis.store import intervals as with_bounds
 
 GROUP_TITLES = {
     "older_persons": "Older persons",
@@ -42,6 +43,13 @@ HEADLINE_CHARTS: tuple[dict, ...] = (
     dict(name="older-life-expectancy-60", group="older_persons", kind="banded_bars",
          indicators=["life_expectancy_60_wpp"]),
     dict(name="older-pension-coverage", group="older_persons", kind="banded_bars", indicators=["sp_cov_pension"]),
+    dict(name="older-le-hale-60-who", group="older_persons", kind="intervals", panels=["Life expectancy", "HALE"],
+         indicators=["le_60_who_female", "le_60_who_male", "hale_60_who_female", "hale_60_who_male"],
+         title="Life expectancy and healthy life expectancy (HALE) at 60, women and men (WHO)"),
+    dict(name="older-le-hale-gap-60-who", group="older_persons", kind="intervals",
+         indicators=["le_hale_gap_60_who_female", "le_hale_gap_60_who_male", "le_hale_gap_60_who"],
+         labels=["Female", "Male", "Both sexes"],
+         title="Years in less than full health at 60 (WHO life expectancy minus HALE at 60), by sex"),
     dict(name="children-under5-mortality", group="children", kind="banded_bars", indicators=["under5_mortality"]),
     dict(name="children-under5-mortality-trend", group="children", kind="lines", indicators=["under5_mortality"],
          start=2000, events="children"),
@@ -62,6 +70,35 @@ HEADLINE_CHARTS: tuple[dict, ...] = (
          indicators=["unemployment_rate_disability"]),
     dict(name="disability-unemployment-gap", group="persons_with_disabilities", kind="banded_bars",
          indicators=["unemployment_disability_gap"]),
+    dict(name="disability-prevalence-wap", group="persons_with_disabilities", kind="intervals",
+         indicators=["disability_prevalence_wap_female", "disability_prevalence_wap_male", "disability_prevalence_wap"],
+         labels=["Female", "Male", "Both sexes"], title="Share of the working-age population with a disability, by sex",
+         notes=["The only country-level disability prevalence in the project's sources: labour force surveys that ask "
+                "about disability; the questions differ between countries and survey rounds."]),
+    dict(name="disability-labour-force-participation", group="persons_with_disabilities", kind="intervals",
+         panels=["Both sexes", "Female", "Male"], connect=True, labels=["With a disability", "Without a disability"],
+         indicators=["lfpr_disability", "lfpr_no_disability", "lfpr_disability_female", "lfpr_no_disability_female",
+                     "lfpr_disability_male", "lfpr_no_disability_male"],
+         title="Labour force participation of persons with and without a disability, by sex",
+         unit="% of the working-age population in each group"),
+    dict(name="disability-employment-ratio", group="persons_with_disabilities", kind="intervals",
+         panels=["Both sexes", "Female", "Male"], connect=True, labels=["With a disability", "Without a disability"],
+         indicators=["emp_ratio_disability", "emp_ratio_no_disability", "emp_ratio_disability_female",
+                     "emp_ratio_no_disability_female", "emp_ratio_disability_male", "emp_ratio_no_disability_male"],
+         title="Employment-to-population ratio of persons with and without a disability, by sex",
+         unit="% of the working-age population in each group"),
+    dict(name="disability-unemployment-sources", group="persons_with_disabilities", kind="intervals",
+         panels=["With a disability", "Without a disability"], comparison=True, labels=["ILOSTAT", "UN SDG database"],
+         indicators=["unemployment_rate_disability", "unemployment_rate_disability_sdg2023",
+                     "unemployment_rate_no_disability", "unemployment_rate_no_disability_sdg2023"],
+         title="Unemployment rate by disability status: ILOSTAT and the UN SDG database compared",
+         unit="% of the labour force in each group"),
+    dict(name="disability-schools-adapted", group="persons_with_disabilities", kind="intervals",
+         indicators=["schools_adapted_disability_primary", "schools_adapted_disability_lower_secondary",
+                     "schools_adapted_disability_upper_secondary"], labels=["Primary", "Lower secondary",
+                                                                            "Upper secondary"],
+         title="Schools with infrastructure and materials adapted for students with disabilities (SDG 4.a.1)",
+         unit="% of schools at each level"),
     dict(name="health-spending-by-source", group="whole_population", kind="stacked_bars",
          indicators=["gov_share_che", "oop_share_che"], title="Health spending by source",
          remainder="Other sources (remainder to 100%)",
@@ -71,7 +108,22 @@ HEADLINE_CHARTS: tuple[dict, ...] = (
          indicators=["oop_share_che", "uhc_service_coverage"]),
     dict(name="health-uhc-service-coverage", group="whole_population", kind="banded_bars",
          indicators=["uhc_service_coverage"]),
-    dict(name="health-le-hale-gap", group="whole_population", kind="banded_bars", indicators=["le_hale_gap"]),
+    dict(name="health-le-hale-birth-who", group="whole_population", kind="intervals",
+         panels=["Life expectancy", "HALE"],
+         indicators=["le_birth_who_female", "le_birth_who_male", "hale_birth_who_female", "hale_birth_who_male"],
+         title="Life expectancy and healthy life expectancy (HALE) at birth, women and men (WHO)"),
+    dict(name="health-le-hale-gap", group="whole_population", kind="intervals",
+         indicators=["le_hale_gap_birth_who_female", "le_hale_gap_birth_who_male", "le_hale_gap_birth_who"],
+         labels=["Female", "Male", "Both sexes"],
+         title="Years in less than full health at birth (WHO life expectancy minus HALE), by sex"),
+    dict(name="health-hale-share-who", group="whole_population", kind="intervals", panels=["At birth", "At 60"],
+         share_x=False,
+         indicators=["hale_share_birth_who_female", "hale_share_birth_who_male", "hale_share_birth_who",
+                     "hale_share_60_who_female", "hale_share_60_who_male", "hale_share_60_who"],
+         labels=["Female", "Male", "Both sexes"],
+         title="Healthy life expectancy as a share of life expectancy, at birth and at 60, by sex (WHO)",
+         notes=["Neither better nor worse: a lower share often comes with longer lives, whose added years at older "
+                "ages are more often lived in less than full health."]),
     dict(name="health-life-expectancy-trend", group="whole_population", kind="lines",
          indicators=["life_expectancy_birth"], start=2000),
     dict(name="protection-any-benefit-coverage", group="whole_population", kind="banded_bars",
@@ -118,7 +170,8 @@ def _draw_banded_bars(spec: dict, ids: list[str], ctx: ReportContext, made_by: s
     meta = ctx.meta(ids[0])
     data, window = _latest_or_skip(ctx, ids)
     return charts.banded_bars(data, title=meta.title, unit=meta.unit, window=window, made_by=made_by,
-                              better=meta.better)
+                              better=meta.better,
+                              published=series.published_aggregate(ids[0], processed_dir=ctx.processed_dir))
 
 
 def _series_or_skip(spec: dict, ids: list[str], ctx: ReportContext) -> pd.DataFrame:
@@ -129,13 +182,29 @@ def _series_or_skip(spec: dict, ids: list[str], ctx: ReportContext) -> pd.DataFr
 
 
 def _draw_lines(spec: dict, ids: list[str], ctx: ReportContext, made_by: str) -> charts.Chart:
-    meta = ctx.meta(ids[0])
-    data = _series_or_skip(spec, ids, ctx)
     group = spec.get("events")
     marks = ctx.meeting_years(group) if group else None
     label = f"years of meetings on {group.replace('_', ' ')}" if group else None
+    if series.projection_from(ids[0]) is not None:
+        return _draw_projected_lines(spec, ids, ctx, made_by, marks, label)
+    meta = ctx.meta(ids[0])
+    data = _series_or_skip(spec, ids, ctx)
     return charts.lines(data, title=meta.title, unit=meta.unit, made_by=made_by, marks=marks, marks_label=label,
                         events=_events(ctx))
+
+
+def _draw_projected_lines(spec: dict, ids: list[str], ctx: ReportContext, made_by: str, marks, label) -> charts.Chart:
+    """A projecting indicator: its concept's current estimates, then the projection as its own series after
+    each country's last estimate (one number per concept, country and year)."""
+    got = series.with_projection(ids[0], "FOCUS", (spec.get("start"), spec.get("end")),
+                                 processed_dir=ctx.processed_dir)
+    if got.estimates.empty and got.projection.empty:
+        raise Skip(f"no focus country has a value of {ids[0]}")
+    meta = ctx.meta(str(got.estimates["indicator_id"].iloc[0]) if not got.estimates.empty else ids[0])
+    return charts.lines(got.estimates, title=f"{meta.title}: estimates and projection", unit=meta.unit,
+                        made_by=made_by, marks=marks, marks_label=label, events=_events(ctx),
+                        projection=got.projection, projection_label=got.label,
+                        notes=[got.note(api.country_names())])
 
 
 def _events(ctx: ReportContext) -> pd.DataFrame:
@@ -224,10 +293,34 @@ def _draw_timeline(spec: dict, ids: list[str], ctx: ReportContext, made_by: str)
     return charts.timeline(ctx.meetings, api.instruments(), made_by=made_by)
 
 
+def _interval_panels(spec: dict, ids: list[str]) -> list[tuple[str, list[str]]] | None:
+    """``panels`` names the panels; the indicators are split among them in order, equally."""
+    titles = spec.get("panels")
+    if not titles:
+        return None
+    k = len(ids) // len(titles)
+    return [(t, ids[n * k:(n + 1) * k]) for n, t in enumerate(titles)]
+
+
+def _draw_intervals(spec: dict, ids: list[str], ctx: ReportContext, made_by: str) -> charts.Chart:
+    # Latest values with their published bounds (the API's latest-value rule; bounds where a source has them).
+    data = with_bounds.latest_with_bounds(ids, "FOCUS", processed_dir=ctx.processed_dir)
+    if data["value"].notna().sum() == 0:
+        raise Skip(f"no focus country has a value of {', '.join(ids)}")
+    panels = _interval_panels(spec, ids)
+    per_panel = len(panels[0][1]) if panels else len(ids)
+    labels = dict(zip(ids, list(spec.get("labels", ())) * (len(ids) // per_panel))) if spec.get("labels") else None
+    return charts.intervals(data, None if panels else ids, panels=panels, labels=labels,
+                            connect=spec.get("connect", False), comparison=spec.get("comparison", False),
+                            share_x=spec.get("share_x", True),
+                            title=spec.get("title", ctx.meta(ids[0]).title), unit=spec.get("unit"),
+                            window=api.latest_window(data), notes=spec.get("notes", ()), made_by=made_by)
+
+
 DRAWERS: dict[str, Drawer] = {
     "ranked_bars": _draw_ranked_bars, "banded_bars": _draw_banded_bars, "lines": _draw_lines,
     "small_multiples": _draw_small_multiples, "slope": _draw_slope, "stacked_bars": _draw_stacked_bars,
-    "scatter": _draw_scatter, "heatmap": _draw_heatmap, "timeline": _draw_timeline,
+    "scatter": _draw_scatter, "heatmap": _draw_heatmap, "timeline": _draw_timeline, "intervals": _draw_intervals,
 }
 
 
@@ -252,10 +345,11 @@ class ChartSpecError(AnalysisError):
 
 
 REQUIRED_KEYS = ("name", "group", "kind", "indicators")
-OPTIONAL_KEYS = frozenset({"start", "end", "events", "year_from", "remainder", "mode", "title", "notes"})
+OPTIONAL_KEYS = frozenset({"start", "end", "events", "year_from", "remainder", "mode", "title", "notes",
+                           "panels", "labels", "connect", "comparison", "unit", "share_x"})
 # (fewest, most) indicators per kind; None: no upper limit.
 ARITY: dict[str, tuple[int, int | None]] = {"timeline": (0, 0), "scatter": (2, 2), "stacked_bars": (1, None),
-                                            "heatmap": (1, None)}
+                                            "heatmap": (1, None), "intervals": (1, 12)}
 
 
 def _check_keys(spec: dict, where: str) -> None:
@@ -303,6 +397,16 @@ def _check_indicators(spec: dict, where: str, known: frozenset[str]) -> None:
         raise ChartSpecError(f"{where}: a {spec['kind']} chart draws {wanted} indicator(s), got {len(ids)}")
 
 
+def _check_intervals(spec: dict, where: str) -> None:
+    """An intervals spec splits its indicators equally among its panels, one label per series of a panel."""
+    n, titles = len(spec["indicators"]), spec.get("panels") or [""]
+    per_panel = n // len(titles)
+    if n % len(titles):
+        raise ChartSpecError(f"{where}: {n} indicators cannot be split equally among {len(titles)} panels")
+    if spec.get("labels") is not None and len(spec["labels"]) != per_panel:
+        raise ChartSpecError(f"{where}: {len(spec['labels'])} labels for {per_panel} series per panel")
+
+
 def validate_specs(specs: Iterable[dict], catalogue_ids: Iterable[str] | None = None) -> None:
     """Check every spec (keys, kind, groups, indicator ids against the catalogue); the first problem
     is raised as a ChartSpecError naming the spec, e.g. "report chart spec 'x': unknown indicator 'y'"."""
@@ -316,3 +420,5 @@ def validate_specs(specs: Iterable[dict], catalogue_ids: Iterable[str] | None = 
         seen.add(spec["name"])
         _check_kind_and_groups(spec, where)
         _check_indicators(spec, where, known)
+        if spec["kind"] == "intervals":
+            _check_intervals(spec, where)
