@@ -305,3 +305,14 @@ def test_markup_in_metadata_is_escaped(tmp_path):
     page, _ = gallery.render_gallery(tmp_path)
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_a_five_year_period_is_said_as_the_period():
+    # synthetic rows of a bar chart whose values stand for one five-year period
+    rows = [{"iso3": iso3, "country": name, "group": group, "indicator_id": "synthetic_period", "year": "2031",
+             "period": "2031–2036", "value": str(value), "role": "country"}
+            for iso3, name, group, value, _ in SYNTHETIC_BARS]
+    facts = gallery.chart_facts("banded_bars", rows, "years")
+    assert facts.years == "data period 2031–2036"
+    single_years = [{**r, "period": "2031"} for r in rows]
+    assert gallery.chart_facts("banded_bars", single_years, "years").years == "data year 2031"

@@ -193,6 +193,13 @@ def years_phrase(years: list[int]) -> str:
     return f"latest year: {top} for {counts[top]} of {len(years)}, {span} for {len(others)}"
 
 
+def _periods_phrase(rows: list[dict[str, str]]) -> str:
+    """"data period 2015–2020" when the chart's CSV labels its values with one multi-year period (the
+    ``period`` column of a five-year-period indicator); "" otherwise, so the years are said instead."""
+    periods = {r.get("period") or "" for r in rows}
+    return f"data period {periods.pop()}" if len(periods) == 1 and "–" in next(iter(periods)) else ""
+
+
 def _series_phrase(years: list[int]) -> str:
     if not years:
         return ""
@@ -227,7 +234,7 @@ def _single_indicator_summary(kind: str, rows: list[dict[str, str]], drawn: list
         latest = [r for r in latest if _year(r.get("year")) == top_year]
         low, high = latest[0], latest[-1]
     else:
-        phrase, when = years_phrase(years), ""
+        phrase, when = _periods_phrase(latest) or years_phrase(years), ""
     if len(latest) == 1:
         values = f"{_name(low)}: {_fmt(_number(low['value']))}{unit}{when}"
     else:

@@ -27,10 +27,16 @@ _FOCUS_GROUP_RULES: dict[str, tuple[str, tuple[str, ...]] | None] = {
 }
 
 
-def _is_other_source(indicator_id: str, concept: str, all_ids: set[str]) -> bool:
-    """True for an indicator that measures another catalogue indicator's concept (an older vintage
-    or another source of the same thing): the catalogue's ``concept`` names the preferred id."""
-    return concept != indicator_id and concept in all_ids
+def _not_current(catalogue: pd.DataFrame, id_col: str = "indicator_id") -> set[str]:
+    """Ids that are not their concept's current series (another source or an older vintage). The API's
+    catalogue carries the catalogue's rule as a ``current`` column; a hand-made frame without it falls back
+    on the naming convention that a concept is named after its preferred id."""
+    ids = catalogue[id_col].astype(str)
+    if "current" in catalogue.columns:
+        return set(ids[~catalogue["current"].fillna(True).astype(bool).to_numpy()])
+    all_ids = set(ids)
+    concept = catalogue["concept"].astype(str)
+    return {i for i, c in zip(ids, concept, strict=True) if c != i and c in all_ids}
 
 
 def indicators_for_focus_group(group: str, catalogue: pd.DataFrame | None = None,
@@ -68,9 +74,8 @@ def indicators_for_focus_group(group: str, catalogue: pd.DataFrame | None = None
     ids = [str(i) for i in cat.loc[hit.fillna(False).astype(bool), "_id"]]
     if include_older_vintages:
         return ids
-    all_ids = set(cat["_id"].dropna().astype(str))
-    concept = dict(zip(cat["_id"].astype(str), cat["concept"].astype(str), strict=True))
-    return [i for i in ids if not _is_other_source(i, concept[i], all_ids)]
+    other = _not_current(cat, "_id")
+    return [i for i in ids if i not in other]
 
 
 #: one indicator per focus group for a single headline chart (ids in data/indicators.toml)
@@ -226,9 +231,8 @@ def _candidates(focus_groups: tuple[str, ...], catalogue: pd.DataFrame, store_id
     for group in (*focus_groups, "whole_population"):
         ids += [i for i in indicators_for_focus_group(group, catalogue) if i not in ids]
     whole = catalogue.loc[catalogue["group"] == "whole_population", "indicator_id"].astype(str)
-    all_ids = set(catalogue["indicator_id"].astype(str))
-    concept = dict(zip(catalogue["indicator_id"].astype(str), catalogue["concept"].astype(str)))
-    ids += [i for i in whole if i not in ids and not _is_other_source(i, concept[i], all_ids)]
+    other = _not_current(catalogue)
+    ids += [i for i in whole if i not in ids and i not in other]
     return [i for i in ids if i in store_ids]
 
 

@@ -48,6 +48,7 @@ from analysis.presentation.charts.common import (
     no_data_rows,
     plotted_rows,
     style_tick_labels,
+    years_text,
 )
 from analysis.store import api
 
@@ -288,11 +289,14 @@ def catalogue_notes(ids: Sequence[str]) -> list[str]:
     return [n for n in dict.fromkeys(notes) if n.strip()]
 
 
-def _subtitle(unit: str, headline: int | None, years: pd.Series, comparison: bool) -> str:
+def _subtitle(unit: str, headline: int | None, drawn: pd.DataFrame, comparison: bool) -> str:
     if headline is None:
         return unit
-    when = (f"latest year {headline}" if (years == headline).all()
-            else f"latest available year (mostly {headline}; other years beside the country name)")
+    # One year per country (its newest among the series drawn), said exactly: "2023 for 2 of 6, 2015–2022 for 4".
+    per_country = drawn.groupby("iso3", sort=True)["year"].max()
+    when = years_text(per_country)
+    if (drawn["year"] != headline).any():
+        when += " (other years beside the country name)"
     return ("Comparison of sources; " if comparison else "") + f"{unit}; {when}"
 
 
@@ -344,7 +348,7 @@ def intervals(
     drawn = concat([f.assign(iso3=f.index.astype(str)).reset_index(drop=True) for f in p.latest.values()])
     years = drawn["year"] if not drawn.empty else pd.Series(dtype="int64")
     headline = headline_year(years)
-    subtitle = subtitle if subtitle is not None else _subtitle(unit, headline, years, comparison)
+    subtitle = subtitle if subtitle is not None else _subtitle(unit, headline, drawn, comparison)
     has_bounds = any(c in drawn.columns and drawn[c].notna().any() for c in BOUNDS)
     notes = [footer_mod.coverage_note(len(p.order), len(p.rows), window), missing_note(p.missing, p.rows),
              *_aggregate_notes(aggs, labels), *_plus_three_note(p), *catalogue_notes(p.series), *notes]

@@ -21,8 +21,12 @@ nothing of theirs. Charts a notebook exports go to ``paths.figures_dir()/<NOTEBO
 folder unless the main job says otherwise); that folder is emptied before the notebook runs again, so
 charts it no longer draws disappear.
 
-Two kernels run at once on a two-core machine (``jobs``); each writes only its own files, and the
-run state is recorded by the parent process. Work is skipped when nothing it depends on changed: the
+One kernel runs per usable core (``jobs``); each worker writes only its own files, and the run state
+is recorded by the parent process. A worker reuses one kernel for its notebooks, put back into a fresh
+kernel's state before each (``kernel.KernelSession``): the outputs are the bytes a kernel per notebook gives
+(``fresh_kernels=True``), without paying the kernel start and the imports each time.
+
+Work is skipped when nothing it depends on changed: the
 store manifest, the notebook's sources (not its outputs), the package code and the parameters are
 hashed into a key kept in ``reports/notebooks/run-state.json``; ``force=True`` re-executes everything.
 """

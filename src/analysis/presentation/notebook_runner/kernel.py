@@ -93,12 +93,16 @@ _KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 #: would have. The first call records what a fresh kernel starts with (warning filters, working
 #: directory); later calls clear the namespace and execution counter and restore the global state the
 #: notebooks change (matplotlib rc, pandas options, warning filters and "shown once" registries,
-#: open pyplot figures). Imported modules stay: that is the saving.
+#: open pyplot figures). Imported modules stay: that is the saving. A library that adds warning filters
+#: when it is imported adds them once per kernel, so those filters are recorded with the fresh state:
+#: numpy's (every notebook imports it, through pandas) are taken in by importing it before recording;
+#: a filter some other library adds at import in one notebook is not kept for the next notebooks.
 _PREPARE = """
 def __analysis_prepare():
     import gc, os, sys, types, warnings
     fresh = sys.modules.get("__analysis_fresh_kernel__")
     if fresh is None:
+        import numpy  # its import adds warning filters; taken in before they are recorded (see above)
         fresh = types.ModuleType("__analysis_fresh_kernel__")
         fresh.filters, fresh.cwd = list(warnings.filters), os.getcwd()
         sys.modules[fresh.__name__] = fresh

@@ -41,7 +41,7 @@ HEADLINE_CHARTS: tuple[dict, ...] = (
     dict(name="older-65plus-share-by-country", group="older_persons", kind="small_multiples",
          indicators=["pop_65plus_share"], start=2000),
     dict(name="older-life-expectancy-60", group="older_persons", kind="banded_bars",
-         indicators=["life_expectancy_60_wpp"]),
+         indicators=["le_60_who"]),
     dict(name="older-pension-coverage", group="older_persons", kind="banded_bars", indicators=["sp_cov_pension"]),
     dict(name="older-le-hale-60-who", group="older_persons", kind="intervals", panels=["Life expectancy", "HALE"],
          indicators=["le_60_who_female", "le_60_who_male", "hale_60_who_female", "hale_60_who_male"],
