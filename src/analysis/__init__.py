@@ -9,6 +9,8 @@ The public API used by the notebooks is re-exported here; see ``analysis.api``::
     an.aggregate(["pop_65plus_share"], group="ASEAN", stat="both")
     an.members("ASEAN", on="2025-10-25")           # before Timor-Leste's accession
     an.headline_indicators()                       # the catalogue's headline list
+    an.sex_gap("sp_cov_pension")                   # female - male, within one source and vintage
+    an.current_series("sp_cov_disability")         # which series of a concept every output shows
 
 The names are imported on first use, so ``python -m analysis`` starts without loading pandas.
 """
@@ -25,7 +27,8 @@ _PUBLIC = {name: _API for name in (
     "load", "panel", "latest", "aggregate", "aggregate_members", "catalogue", "catalogue_gaps", "sources",
     "countries", "country_names", "members", "display_order", "as_of", "headline_indicators",
     "profile_indicators", "window_of", "tolerance_of", "direction_of", "min_difference_of", "band", "judge",
-    "age_structure", "meetings", "instruments", "population_weights")}
+    "age_structure", "meetings", "instruments", "events", "population_weights", "sex_gap", "current_series",
+    "series_of", "concept_of")}
 
 __all__ = sorted(_PUBLIC)
 

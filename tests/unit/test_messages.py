@@ -270,7 +270,7 @@ def test_sex_and_disability_gaps_stay_within_one_year(store):
     assert "lower in 2 of the 2 ASEAN members" in sex.text and "Fakeland, 60.0 % of older women" in sex.text
     [dis] = _by_kind(msgs.group_messages("persons_with_disabilities"), "disability_gap")
     # CCC: 45 with against 44 without; AAA and BBB lower
-    assert "with a disability, against Synthetic employment, without a disability: higher in 1, lower in 2 of the 3" \
+    assert "with a disability, against synthetic employment, without a disability: higher in 1, lower in 2 of the 3" \
         in dis.text
     assert "2020 for 2, 2019 for 1" in dis.text and "Synthetia, 30.0" in dis.text
 
@@ -332,3 +332,8 @@ def test_movement_is_judged_at_the_precision_shown():
     assert rules.movement_word(0.91, 0.94) == "did not change"
     assert rules.movement_word(0.91, 0.96) == "rose"
     assert rules.movement_word(12.0, 11.0) == "fell"
+
+
+def test_a_title_inside_a_sentence_keeps_acronyms():
+    assert rules.mid_sentence("Life expectancy at birth") == "life expectancy at birth"
+    assert rules.mid_sentence("UHC service coverage index") == "UHC service coverage index"

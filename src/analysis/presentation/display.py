@@ -9,6 +9,7 @@ a time. Latest values and windows are the API's (the catalogue's windows), as in
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ from analysis.core.errors import AnalysisError
 from analysis.presentation import charts
 from analysis.presentation.charts.common import indicator_year_label
 from analysis.presentation.charts.export import figures_dir
+from analysis.presentation.report.specs import GROUP_TITLES
 from analysis.store import api, series
 from analysis.store import intervals as with_bounds
+from analysis.store import messages as key_messages
 
 NO_DATA = "–"
 #: the NOTEBOOK parameter names the notebook's figure folder (the runner may set another folder)
@@ -405,7 +408,7 @@ def profile_trend(indicator: str, country: str, years: Sequence[int | None] | No
     data = api.load(indicator, countries=drawn, years=year_span(years), include_projections=False)
     name = api.country_names([country])[country]
     unit = api.catalogue().set_index("indicator_id").at[indicator, "unit"]
-    kwargs = {"subtitle": f"{unit}; {name} among the ASEAN members", **kwargs}
+    kwargs = {"subtitle": f"{unit}; {name} among the ASEAN members", "events": api.events(drawn), **kwargs}
     return charts.lines(data, countries=drawn, **kwargs)
 
 
@@ -417,12 +420,7 @@ def show_messages(group: str | Sequence[str] | None = None, *, country: str | No
     """The generated key messages (:mod:`analysis.store.messages`) of one or more population groups (None:
     all), or of one ``country``, optionally only some ``kinds``: shown as an HTML list, with the same
     sentences as plain text, so nbval compares the text and a data refresh that changes one shows up."""
-    import html
-
     from IPython.display import display
-
-    from analysis.presentation.report.specs import GROUP_TITLES
-    from analysis.store import messages as key_messages
 
     if country is not None:
         sections = [(f"Key messages: {api.country_names([country])[country]}", key_messages.country_messages(country))]

@@ -61,6 +61,12 @@ def with_unit(value: float, unit: str) -> str:
     return f"{text} {unit}"
 
 
+def mid_sentence(title: str) -> str:
+    """A title as it reads inside a sentence: "Life expectancy" -> "life expectancy"; acronyms such as
+    "UHC service coverage" keep their capitals."""
+    return title[:1].lower() + title[1:] if title[:1].isupper() and title[1:2].islower() else title
+
+
 def extreme_words(better: str | None, high: bool) -> str:
     """"highest"/"lowest" for a neutral indicator; for a directed one the same word plus the judgement
     ("highest, the best", "lowest, the worst"), so neutral indicators never read as better or worse."""

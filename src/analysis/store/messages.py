@@ -353,8 +353,8 @@ def _pair_message(reading: _Reading, group: str, kind: str, a: str, b: str, gaps
     widest = gaps.iloc[int(gaps["gap"].abs().to_numpy().argmax())]
     name = reading.names.get(str(widest["iso3"]), widest["iso3"])
     coverage = rules.coverage_phrase(gaps["year"].tolist(), len(reading.members), WHO)
-    text = (f"{reading.title(a)}, against {reading.title(b)}: {spread} of the {len(gaps)} {WHO} with both "
-            f"figures from one source and year ({coverage}); "
+    text = (f"{reading.title(a)}, against {rules.mid_sentence(reading.title(b))}: {spread} of the {len(gaps)} {WHO} "
+            f"with both figures from one source and year ({coverage}); "
             f"the widest gap: {name}, {rules.with_unit(widest['a'], reading.unit(a))} against "
             f"{rules.with_unit(widest['b'], reading.unit(b))} in {int(widest['year'])}.")
     return Message(group, kind, text, (a, b), (str(widest["iso3"]),), tuple(sorted(set(gaps["year"].astype(int)))),

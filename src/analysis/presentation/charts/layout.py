@@ -210,16 +210,26 @@ def _may_touch(a: _Shape, b: _Shape) -> bool:
     return bool(a.gid and b.gid) and (a.gid == b.gid + LABEL_SUFFIX or b.gid == a.gid + LABEL_SUFFIX)
 
 
+def _hulls_apart(everything: list[_Shape], tolerance: float) -> np.ndarray:
+    """Pairwise: are the bounding boxes of two shapes apart (in one numpy step; the exact test is costly)."""
+    lo = np.array([s.corners.min(axis=0) for s in everything])
+    hi = np.array([s.corners.max(axis=0) for s in everything])
+    overlap = np.minimum(hi[:, None, :], hi[None, :, :]) - np.maximum(lo[:, None, :], lo[None, :, :])
+    return (overlap <= tolerance).any(axis=2)
+
+
 def _overlaps(shapes: list[_Shape], lines: list[_Shape], tolerance: float) -> list[dict]:
+    everything = shapes + lines
+    if len(shapes) < 1 or len(everything) < 2:
+        return []
+    apart = _hulls_apart(everything, tolerance)
     found = []
     for i, a in enumerate(shapes):
-        lo_a, hi_a = a.corners.min(axis=0), a.corners.max(axis=0)
-        for b in shapes[i + 1:] + lines:
+        # the texts after this one, then every reference line, in that order (the order of the record)
+        for k in np.flatnonzero(~apart[i, i + 1:]) + i + 1:
+            b = everything[int(k)]
             if _may_touch(a, b):
                 continue
-            lo_b, hi_b = b.corners.min(axis=0), b.corners.max(axis=0)
-            if (np.minimum(hi_a, hi_b) - np.maximum(lo_a, lo_b) <= tolerance).any():
-                continue  # the hulls are apart: skip the exact test
             depth = _depth(a.corners, b.corners)
             if depth > tolerance:
                 found.append({"a": a.name, "b": b.name, "depth_px": round(float(depth), 1)})
