@@ -241,7 +241,7 @@ def test_neutral_indicators_get_no_better_or_worse_words(store):
 def test_change_messages_say_since_never_because(store):
     [change] = _by_kind(msgs.group_messages("children"), "change")
     # the newest themed meeting on children (2015) has no value within 2 years: the 2010 one is used
-    assert change.text.startswith("Since the 2010 meeting on children (the 1st), Synthetic child mortality fell in 4 ")
+    assert change.text.startswith("Since the 2010 meeting on children (the 1st), synthetic child mortality fell in 4 ")
     assert "because" not in change.text.lower()
     assert "(4 of 4 ASEAN members with values around the meeting and later; from 2010 to 2020)" in change.text
     assert "the largest improvement: Synthetia, from 60.0 in 2010 to 30.0 per 1,000 live births in 2020" in change.text

@@ -18,7 +18,7 @@ import pytest
 from matplotlib.backends.backend_pdf import PdfPages
 
 from analysis.presentation.charts import palette
-from analysis.presentation.report import profiles
+from analysis.presentation.report import profile_pages, profiles
 from analysis.presentation.report.context import IndicatorMeta
 from analysis.presentation.report.pack import PDF_METADATA
 from analysis.store import api
@@ -200,7 +200,7 @@ def _texts_and_boxes(fig):
 @pytest.mark.parametrize(("iso3", "plus_three"), [("AAA", False), ("QQQ", True)])
 def test_pages_keep_text_inside_without_overlaps(drawing, iso3, plus_three):
     note = _note(iso3, 24, plus_three)
-    pages = profiles.draw_profile(note)
+    pages = profile_pages.draw_profile(note)
     assert len(pages) == 2  # the synthetic rows overflow the first page
     for fig in pages:
         width, height = fig.bbox.width, fig.bbox.height
@@ -221,7 +221,7 @@ def test_pages_are_the_same_bytes_twice(drawing):
     def pdf_bytes() -> bytes:
         buf = io.BytesIO()
         with PdfPages(buf, metadata=dict(PDF_METADATA)) as pdf:
-            for fig in profiles.draw_profile(_note("AAA", 10, False)):
+            for fig in profile_pages.draw_profile(_note("AAA", 10, False)):
                 pdf.savefig(fig)
         return buf.getvalue()
 
@@ -232,5 +232,6 @@ def test_neutral_rows_are_drawn_without_better_or_worse_colours(drawing):
     note = _note("AAA", 3, False)
     neutral = note.rows[2]
     assert neutral.better == "neutral"
-    cells = profiles._cells(profiles.ProfileRow(**{**neutral.__dict__, "judged": "better", "trend_judged": "better"}))
-    assert cells["value"][2] == profiles.TEXT and cells["trend"][2] == profiles.TEXT
+    judged = profiles.ProfileRow(**{**neutral.__dict__, "judged": "better", "trend_judged": "better"})
+    cells = profile_pages._cells(judged)
+    assert cells["value"][2] == profile_pages.TEXT and cells["trend"][2] == profile_pages.TEXT

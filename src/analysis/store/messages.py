@@ -269,8 +269,9 @@ def _change_message(reading: _Reading, group: str, ind: str, change: pd.DataFram
     base_years = [int(y) for y in rows["baseline_year"]]
     last_years = [int(y) for y in rows["latest_year"]]
     text = (f"Since {_meeting_label(int(meeting['year']), int(meeting['meeting_no']), group)}, "
-            f"{reading.title(ind)} {counts} ({len(rows)} of {len(reading.members)} {WHO} with values around the "
-            f"meeting and later; from {rules.year_phrase(base_years)} to {rules.year_phrase(last_years)}); "
+            f"{rules.mid_sentence(reading.title(ind))} {counts} ({len(rows)} of {len(reading.members)} {WHO} "
+            f"with values around the meeting and later; from {rules.year_phrase(base_years)} to "
+            f"{rules.year_phrase(last_years)}); "
             f"{biggest}: {reading.names.get(str(top['iso3']), top['iso3'])}, from "
             f"{rules.format_number(top['baseline_value'])} in {int(top['baseline_year'])} to "
             f"{rules.with_unit(top['latest_value'], reading.unit(ind))} in {int(top['latest_year'])}. "

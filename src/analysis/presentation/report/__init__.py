@@ -19,7 +19,8 @@ run; a chart whose indicators are not in the store is skipped and listed, never 
 from analysis.presentation.report.build import STATE_FILE, ReportResult, build_reports
 from analysis.presentation.report.context import ReportContext, make_context
 from analysis.presentation.report.pack import write_chart_pack
-from analysis.presentation.report.profiles import draw_profile, profile_table, write_profiles
+from analysis.presentation.report.profile_pages import draw_profile, write_profiles
+from analysis.presentation.report.profiles import profile_table
 from analysis.presentation.report.specs import (
     GROUP_TITLES,
     HEADLINE_CHARTS,

@@ -17,7 +17,8 @@ from analysis.presentation.gallery import PACK_SUBDIR, project_title_version, wr
 from analysis.presentation.report.context import ReportContext, Skip, make_context
 from analysis.presentation.report.front import key_message_pages
 from analysis.presentation.report.pack import write_chart_pack
-from analysis.presentation.report.profiles import profile_table, write_profiles
+from analysis.presentation.report.profile_pages import write_profiles
+from analysis.presentation.report.profiles import profile_table
 from analysis.presentation.report.specs import HEADLINE_CHARTS, draw, profile_groups, validate_specs
 from analysis.store import api
 
