@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.pipeline.build import write_table
 
@@ -169,3 +170,17 @@ min_difference = {rec.min_difference}
 
 def pixel_variance(image) -> float:
     return float(np.asarray(image.convert("L"), dtype=float).var())
+
+
+def synthetic_project_fixture():
+    """A module-scoped, autouse fixture pointing the package at a fresh SYNTHETIC project; a test module
+    takes it with ``synthetic_project = synthetic_project_fixture()``."""
+
+    @pytest.fixture(scope="module", autouse=True)
+    def synthetic_project(tmp_path_factory):
+        root = make_synthetic_project(tmp_path_factory.mktemp("synthetic_project"))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
+            yield root
+
+    return synthetic_project

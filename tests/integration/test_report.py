@@ -23,6 +23,7 @@ from analysis.core.errors import AnalysisError
 from analysis.presentation import report
 from analysis.presentation.gallery import PACK_SUBDIR, render_gallery, write_gallery
 from analysis.store import api
+from pdf_reading import outline as pdf_outline
 
 
 def _first_spec_of_each_kind() -> tuple[dict, ...]:
@@ -105,20 +106,6 @@ def test_banded_bars_show_the_api_latest_values_judged_by_the_catalogue_directio
     assert countries["judged"].tolist() == judged.tolist()
 
 
-def _outline(reader) -> list[tuple[int, str, int]]:
-    found = []
-
-    def walk(items, depth):
-        for item in items:
-            if isinstance(item, list):
-                walk(item, depth + 1)
-            else:
-                found.append((depth, item.title, reader.get_destination_page_number(item)))
-
-    walk(reader.outline, 0)
-    return found
-
-
 def test_chart_pack_pages_and_text(built):
     reports, result = built
     reader = pypdf.PdfReader(reports / "chart-pack.pdf")
@@ -129,7 +116,7 @@ def test_chart_pack_pages_and_text(built):
     registry = api.registry()
     for sid in drawn["source_id"].dropna().unique():
         assert registry.datasets[sid].publisher in cover
-    outline = {title: page for _, title, page in _outline(reader)}
+    outline = {title: page for _, title, page in pdf_outline(reader)}
     first = json.loads((reports / "figures" / PACK_SUBDIR / f"{result.charts[0]}.json").read_text())
     contents = reader.pages[outline[report.pack.CONTENTS_TITLE]].extract_text()
     first_page = outline[f"Figure 1. {first['title']}"]
@@ -144,9 +131,9 @@ def test_chart_pack_pages_and_text(built):
 def test_chart_pack_opens_with_key_messages_and_the_meetings_themes(built):
     reports, _ = built
     reader = pypdf.PdfReader(reports / "chart-pack.pdf")
-    top = [title for depth, title, _ in _outline(reader) if depth == 0]
+    top = [title for depth, title, _ in pdf_outline(reader) if depth == 0]
     assert top[:4] == [report.pack.COVER_TITLE, "Key messages", report.pages.THEMES_TITLE, report.pack.CONTENTS_TITLE]
-    outline = {title: page for _, title, page in _outline(reader)}
+    outline = {title: page for _, title, page in pdf_outline(reader)}
     themes_text = reader.pages[outline[report.pages.THEMES_TITLE]].extract_text()
     # a theme the data cannot speak to is named, with the year of its meeting, read from the meetings table
     meetings = api.meetings()

@@ -18,15 +18,14 @@ from analysis.presentation.charts import base, common, style
 from analysis.presentation.charts import footer as footer_mod
 from analysis.presentation.charts.export import csv_bytes
 from analysis.presentation.charts.layout import check_layout, clear_of_line
-from charts_synthetic import SYNTHETIC_CATALOGUE, focus_members, make_synthetic_project, synthetic_series
+from charts_synthetic import (
+    SYNTHETIC_CATALOGUE,
+    focus_members,
+    synthetic_project_fixture,
+    synthetic_series,
+)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def synthetic_project(tmp_path_factory):
-    root = make_synthetic_project(tmp_path_factory.mktemp("synthetic_layout_project"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
-        yield root
+synthetic_project = synthetic_project_fixture()
 
 
 def _figure(width=6.0, height=3.0):

@@ -19,18 +19,13 @@ from analysis.presentation import charts
 from analysis.presentation.charts import palette
 from analysis.presentation.charts.base import ChartDataError
 from analysis.presentation.charts.export import csv_bytes
-from charts_synthetic import focus_members, make_synthetic_project, synthetic_series
+from charts_synthetic import focus_members, synthetic_project_fixture, synthetic_series
 
 # The module, not the function ``charts.intervals`` that shadows its name in the package.
 kind = importlib.import_module("analysis.presentation.charts.intervals")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def synthetic_project(tmp_path_factory):
-    root = make_synthetic_project(tmp_path_factory.mktemp("synthetic_intervals"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
-        yield root
+synthetic_project = synthetic_project_fixture()
 
 
 def _asean() -> list[str]:

@@ -14,7 +14,8 @@ from analysis.presentation.charts import style
 from analysis.presentation.charts.base import Chart
 from analysis.presentation.report import pack, pages
 from analysis.presentation.report.specs import GROUP_TITLES
-from charts_synthetic import make_synthetic_project
+from charts_synthetic import synthetic_project_fixture
+from pdf_reading import outline as pdf_outline
 
 #: synthetic charts: (group, title, height in inches); one taller than the page, as a timeline can be
 SYNTHETIC_CHARTS = (("older_persons", "Synthetic chart alpha with a long title reaching the right edge of the page "
@@ -23,12 +24,7 @@ SYNTHETIC_CHARTS = (("older_persons", "Synthetic chart alpha with a long title r
                     ("children", "Synthetic chart gamma, taller than a page", 13.0))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def synthetic_project(tmp_path_factory):
-    root = make_synthetic_project(tmp_path_factory.mktemp("synthetic_project"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
-        yield root
+synthetic_project = synthetic_project_fixture()
 
 
 def _chart(title: str, height: float) -> Chart:
@@ -73,24 +69,10 @@ def test_every_page_has_one_size(written):
     assert sizes == {(round(pages.PAGE[0] * 72), round(pages.PAGE[1] * 72))}
 
 
-def _outline(reader) -> list[tuple[int, str, int]]:
-    found = []
-
-    def walk(items, depth):
-        for item in items:
-            if isinstance(item, list):
-                walk(item, depth + 1)
-            else:
-                found.append((depth, item.title, reader.get_destination_page_number(item)))
-
-    walk(reader.outline, 0)
-    return found
-
-
 def test_bookmarks_per_section_and_per_chart(written):
     target, n = written
     reader = pypdf.PdfReader(target)
-    outline = _outline(reader)
+    outline = pdf_outline(reader)
     top = [title for depth, title, _ in outline if depth == 0]
     assert top[:4] == [pack.COVER_TITLE, "Key messages", pages.THEMES_TITLE, pack.CONTENTS_TITLE]
     groups = list(dict.fromkeys(g for g, _, _ in SYNTHETIC_CHARTS))
@@ -127,7 +109,7 @@ def _y_of(page, needle: str) -> float:
 
 def test_the_figure_label_sits_above_the_chart_title(written):
     reader = pypdf.PdfReader(written[0])
-    first = _outline(reader)
+    first = pdf_outline(reader)
     page_no = next(p for d, t, p in first if t.startswith("Figure 1."))
     page = reader.pages[page_no]
     label_y = _y_of(page, "Figure 1 ·")
@@ -145,7 +127,7 @@ def test_the_pack_is_byte_identical_when_written_again(drawn, written, tmp_path)
 
 def test_contents_lists_the_page_of_each_chart(written):
     reader = pypdf.PdfReader(written[0])
-    pages_of = {t: p for d, t, p in _outline(reader)}
+    pages_of = {t: p for d, t, p in pdf_outline(reader)}
     contents = reader.pages[pages_of[pack.CONTENTS_TITLE]].extract_text()
     for k, (_, title, _) in enumerate(SYNTHETIC_CHARTS, start=1):
         assert f"p. {pages_of[f'Figure {k}. {title}'] + 1}" in contents
@@ -156,4 +138,4 @@ def test_a_pack_without_charts_has_its_front_pages_only(tmp_path):
     n = pack.write_chart_pack([], [], target)
     reader = pypdf.PdfReader(target)
     assert len(reader.pages) == n > 0
-    assert not any(title.startswith("Figure") for _, title, _ in _outline(reader))
+    assert not any(title.startswith("Figure") for _, title, _ in pdf_outline(reader))

@@ -12,18 +12,13 @@ import pytest
 from analysis.presentation import charts
 from analysis.presentation.charts.common import indicator_year_label, year_label
 from analysis.store import series
-from charts_synthetic import make_synthetic_project, synthetic_series
+from charts_synthetic import synthetic_project_fixture, synthetic_series
 from figure_csvs import figure_rows
 
 CONCEPT = "pop_65plus_share_wpp"  # the synthetic catalogue's share aged 65+ (its own concept)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def synthetic_project(tmp_path_factory):
-    root = make_synthetic_project(tmp_path_factory.mktemp("synthetic_project"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
-        yield root
+synthetic_project = synthetic_project_fixture()
 
 
 def _estimates_and_source():

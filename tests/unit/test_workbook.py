@@ -11,17 +11,12 @@ import pandas as pd
 import pytest
 
 from analysis.presentation import workbook
-from charts_synthetic import make_synthetic_project
+from charts_synthetic import synthetic_project_fixture
 
 SYNTHETIC_TITLE = "Synthetic share of something: a title far longer than thirty-one characters / with [marks]?"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def synthetic_project(tmp_path_factory):
-    root = make_synthetic_project(tmp_path_factory.mktemp("synthetic_project"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANALYSIS_PROJECT_ROOT", str(root))
-        yield root
+synthetic_project = synthetic_project_fixture()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import csv
 import hashlib
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +26,7 @@ import jinja2
 
 from analysis.core import atomic, paths
 from analysis.core.errors import AnalysisError
+from analysis.store import api
 
 PACK_TITLE = "Caring societies in ASEAN and Plus Three: chart pack"
 PACK_SUBDIR = "pack"
@@ -184,13 +184,9 @@ def years_phrase(years: list[int]) -> str:
     """"data year 2023" when all values share a year, else "latest year: 2023 for 9 of 11, 2014–2022 for 2"."""
     if not years:
         return ""
-    counts = Counter(years)
-    if len(counts) == 1:
+    if len(set(years)) == 1:
         return f"data year {years[0]}"
-    top = max(counts)
-    others = [y for y in years if y != top]
-    span = str(min(others)) if min(others) == max(others) else f"{min(others)}–{max(others)}"
-    return f"latest year: {top} for {counts[top]} of {len(years)}, {span} for {len(others)}"
+    return "latest year: " + api.year_phrase(years, of_total=True)
 
 
 def _periods_phrase(rows: list[dict[str, str]]) -> str:

@@ -25,19 +25,27 @@ DIRECTED = ("higher", "lower")
 # ------------------------------------------------------------------------------------ shared phrases
 
 
-def year_phrase(years: Iterable[int]) -> str:
-    """The year(s) behind a set of values: "2023" when all share it, else "2023 for 7, 2019–2022 for 2"
-    (the newest year and how many values carry it, then the span of the others)."""
+def year_phrase(years: Iterable[int], *, period: int = 1, of_total: bool = False) -> str:
+    """The year(s) behind a set of values, said exactly: "2023" when all share it, else "2023 for 7,
+    2019–2022 for 2" (the newest year and how many values carry it, then the span of the others);
+    ``of_total``: "2023 for 7 of 9, …"; ``period``: values of multi-year periods stored under their
+    first year read "2015–2020". The one wording of every chart, caption and message."""
     ys = [int(y) for y in years]
     if not ys:
         return "no year"
+
+    def label(year: int) -> str:
+        return f"{year}–{year + period}" if period > 1 else str(year)
+
     counts = Counter(ys)
     top = max(counts)
     if len(counts) == 1:
-        return str(top)
+        return label(top)
     others = [y for y in ys if y != top]
-    span = str(min(others)) if min(others) == max(others) else f"{min(others)}–{max(others)}"
-    return f"{top} for {counts[top]}, {span} for {len(others)}"
+    lo, hi = min(others), max(others)
+    span = label(lo) if lo == hi else f"{lo}–{hi}" if period == 1 else f"{label(lo)} to {label(hi)}"
+    of = f" of {len(ys)}" if of_total else ""
+    return f"{label(top)} for {counts[top]}{of}, {span} for {len(others)}"
 
 
 def coverage_phrase(years: Sequence[int], total: int, who: str) -> str:

@@ -41,6 +41,7 @@ from analysis.rules import aggregates as agg_rules
 from analysis.rules import membership
 from analysis.rules.bands import band, band_symbol, judge
 from analysis.rules.latest import compute_latest, nearest_year
+from analysis.rules.messages import year_phrase  # noqa: F401 - public: the one wording of the years behind values
 from analysis.store import reader as store
 from analysis.store.reader import as_list
 
@@ -163,7 +164,7 @@ def _with_names(frame: pd.DataFrame, processed_dir) -> pd.DataFrame:
 
 def load(indicators: str | Iterable[str] | None = None, countries: Countries = None, years: Years = None, *,
          include_projections: bool = True, names: bool = True, source: str | None = None, vintage: str | None = None,
-         processed_dir: Path | str | None = None) -> pd.DataFrame:
+         detail: bool = False, processed_dir: Path | str | None = None) -> pd.DataFrame:
     """Indicator values in long form.
 
     Columns: iso3, name (unless ``names=False``), year, indicator_id, value, unit, source_id,
@@ -173,7 +174,9 @@ def load(indicators: str | Iterable[str] | None = None, countries: Countries = N
     indicator, the member of its concept from that source / of that vintage (rows keep that
     member's id; NoSuchSeriesError naming the concept's series when none matches); without them
     each named indicator's own rows are read (``indicators=None``: the current series of every
-    concept). ``vintage="all"`` returns every stored vintage of the named series.
+    concept). ``vintage="all"`` returns every stored vintage of the named series. ``detail=True`` adds the
+    table's detail columns (uncertainty bounds ``lower``/``upper``, ``current``, the suspect ``flag`` and
+    its reason, ``observation_status``, ``nature``).
 
     >>> load(["pop_65plus_share"], countries="FOCUS", years=(2000, 2020))  # doctest: +SKIP
     >>> load("sp_cov_disability", source="sdg2023")  # the SDG database's series  # doctest: +SKIP
@@ -182,7 +185,7 @@ def load(indicators: str | Iterable[str] | None = None, countries: Countries = N
     iso = resolve_countries(countries, processed_dir=processed_dir)
     frame = store.read_indicators(ind, iso, years, processed_dir=processed_dir,
                                   vintage=store.ALL_VINTAGES if vintage == store.ALL_VINTAGES else None,
-                                  columns=tables.table("indicators").names(detail=False))
+                                  columns=tables.table("indicators").names(detail=detail))
     if not include_projections:
         frame = frame.loc[~frame["projection"].to_numpy(dtype=bool)].reset_index(drop=True)
     return _with_names(frame, processed_dir) if names else frame

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.config import tables
 from analysis.core import settings
 from analysis.store import api
-from analysis.store import reader as store
 from analysis.store.reader import as_list
 
 BOUNDS = ("lower", "upper")
@@ -25,8 +25,7 @@ _KEY = ["iso3", "indicator_id", "year", "source_id", "vintage"]
 
 def _bounds(indicators: list[str], iso3: list[str] | None, processed_dir) -> pd.DataFrame:
     """The current rows' bounds (NaN where the source publishes none) and whether each is suspect."""
-    rows = store.read_indicators(indicators, iso3, None, processed_dir=processed_dir,
-                                 columns=[*_KEY, *BOUNDS, "flag"])
+    rows = api.load(indicators, iso3, detail=True, names=False, processed_dir=processed_dir)
     suspect = (rows["flag"] == settings.SUSPECT_FLAG).fillna(False).to_numpy(dtype=bool)
     return rows.loc[:, [*_KEY, *BOUNDS]].assign(suspect=suspect).astype(
         {"iso3": "string", "indicator_id": "string", "source_id": "string", "vintage": "string"})
@@ -63,5 +62,10 @@ def latest_with_bounds(indicators: str | Iterable[str], countries: api.Countries
 def load_with_bounds(indicators: str | Iterable[str], countries: api.Countries = "FOCUS",
                      years: api.Years = None, *, processed_dir: Path | str | None = None) -> pd.DataFrame:
     """:func:`api.load` (observed rows, no projections) with their bounds, without suspect rows."""
-    data = api.load(as_list(indicators), countries, years, include_projections=False, processed_dir=processed_dir)
-    return with_bounds(data, processed_dir)
+    data = api.load(as_list(indicators), countries, years, include_projections=False, detail=True,
+                    processed_dir=processed_dir)
+    suspect = (data["flag"] == settings.SUSPECT_FLAG).fillna(False).to_numpy(dtype=bool)
+    # The API's own columns plus the bounds: the other detail columns stay out, as in api.load.
+    hidden = set(tables.table("indicators").names()) - set(tables.table("indicators").names(detail=False))
+    shown = [c for c in data.columns if c not in hidden or c in BOUNDS]
+    return data.loc[~suspect, shown].reset_index(drop=True)

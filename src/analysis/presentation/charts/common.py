@@ -134,22 +134,12 @@ def indicator_year_label(indicator_id: object, year: object) -> str:
 
 
 def years_text(years: pd.Series, period: int = 1) -> str:
-    """The years of a chart's latest values, said exactly: "latest year: 2023" when all share it,
-    else "latest year: 2023 for 9 of 11, 2014–2022 for 2" (the most common year first)."""
+    """The years of a chart's latest values: "latest year: 2023", or "latest year: 2023 for 9 of 11,
+    2014–2022 for 2" (the API's one wording, ``api.year_phrase``)."""
     years = pd.Series(years).dropna().astype(int)
     if years.empty:
         return ""
-    main = headline_year(years)
-    n_main, n_all = int((years == main).sum()), len(years)
-    if n_main == n_all:
-        return f"latest year: {year_label(main, period)}"
-    rest = years[years != main]
-    lo, hi = int(rest.min()), int(rest.max())
-    if lo == hi:
-        others = year_label(lo, period)
-    else:
-        others = f"{lo}–{hi}" if period == 1 else f"{year_label(lo, period)} to {year_label(hi, period)}"
-    return f"latest year: {year_label(main, period)} for {n_main} of {n_all}, {others} for {n_all - n_main}"
+    return "latest year: " + api.year_phrase(years.tolist(), period=period, of_total=True)
 
 
 def old_values(years: pd.Series) -> pd.Series:
