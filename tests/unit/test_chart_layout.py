@@ -55,6 +55,16 @@ def test_overlapping_texts_are_recorded_and_separate_ones_are_not():
     assert found["outside"] == []
 
 
+def test_tick_labels_of_a_hidden_axes_are_not_counted():
+    fig = _figure()
+    ax = fig.add_axes((0.80, 0.3, 0.19, 0.4))
+    ax.set_xlim(0, 100)
+    ax.set_xticks([0, 100], ["0", "a long synthetic tick label at the right edge"])
+    assert [o["text"] for o in check_layout(fig)["outside"]] == ["'a long synthetic tick label at the right edge'"]
+    ax.set_visible(False)  # an empty panel of a grid: matplotlib draws none of its text
+    assert check_layout(fig)["outside"] == []
+
+
 def test_text_leaving_the_figure_is_recorded():
     fig = _figure()
     fig.text(0.95, 0.5, "a synthetic label running off the right edge")

@@ -117,17 +117,18 @@ class _Shape:
 
 
 def _tick_labels_not_drawn(fig) -> set[int]:
-    """ids of tick labels matplotlib keeps but does not draw (outside the view, axis switched off)."""
+    """ids of tick labels matplotlib keeps but does not draw (outside the view, axis or axes switched off)."""
     hidden: set[int] = set()
     for ax in fig.get_axes():
         for axis in (ax.xaxis, ax.yaxis):
             ticks = axis.get_major_ticks() + axis.get_minor_ticks()
             # Axis._update_ticks is what Axis.draw uses to pick the ticks inside the view.
-            drawn = {id(t) for t in axis._update_ticks()} if ax.axison and axis.get_visible() else set()
+            shown = ax.get_visible() and ax.axison and axis.get_visible()  # a hidden axes draws none of its text
+            drawn = {id(t) for t in axis._update_ticks()} if shown else set()
             for tick in ticks:
                 if id(tick) not in drawn:
                     hidden.update((id(tick.label1), id(tick.label2)))
-            if not (ax.axison and axis.get_visible()):
+            if not shown:
                 hidden.update((id(axis.label), id(axis.offsetText)))
     return hidden
 

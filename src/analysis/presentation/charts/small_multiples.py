@@ -129,9 +129,6 @@ def small_multiples(
     key = key_handles(set(rows["group"]), aggregate_name(aggregate) if panel.has_aggregate else None, extra)
     fr = frame(title_or(title, ind), subtitle, footer, body_height=1.55 * nrows, width=width, key=key,
                key_cols=len(key))
-    # More padding than other kinds: the layout engine does not count the last column's last year label
-    # (centred on the axis end) when the panel below it is left empty.
-    fr.figure.get_layout_engine().set(w_pad=0.1)
     axs = np.atleast_1d(fr.body.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
     panels = {}
     for ax, iso in zip(axs, rows["iso3"]):
