@@ -33,6 +33,14 @@ def _hwm_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process and of the children it has waited for so far (the
+    report's and the notebook runner's worker processes, notebook kernels): a difference of two calls
+    is the CPU a piece of work cost on every core."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 # ----------------------------------------------------------------------------- build
 
 
@@ -95,7 +103,7 @@ def task_build(options: dict) -> dict:
         phases.wrap(build, "_select", "select series", "assemble")
         phases.wrap(build, "_map_geo", "map codes to ISO3", "assemble")
         phases.wrap(build, "derive", "derive", "assemble")
-        phases.wrap(build, "validate_indicators", "validate (pandera)", "assemble")
+        phases.wrap(build, "validate_indicator_chunks", "validate (pandera)", "assemble")
         phases.wrap(build, "compute_latest", "latest values", "assemble")
         phases.wrap(build, "compute_aggregates", "group aggregates", "assemble")
         phases.wrap(build, "_commit", "write parquet + manifest")
@@ -188,15 +196,17 @@ def task_report(options: dict) -> dict:
     from analysis.core import paths
     from analysis.presentation.report import build_reports
 
+    cpu = _cpu()
     start = time.perf_counter()
     result = build_reports(force=True)
     seconds = time.perf_counter() - start
+    cpu = _cpu() - cpu
     figures = paths.reports_dir() / "figures"
     by_ext: dict[str, int] = {}
     for f in figures.rglob("*.*") if figures.is_dir() else []:
         by_ext[f.suffix.lstrip(".")] = by_ext.get(f.suffix.lstrip("."), 0) + 1
     profiles = paths.reports_dir() / "profiles"
-    return {"seconds": seconds, "summary": result.summary(), "figures_by_type": by_ext,
+    return {"seconds": seconds, "cpu_seconds": cpu, "summary": result.summary(), "figures_by_type": by_ext,
             "profiles": len(list(profiles.glob("*.pdf"))) if profiles.is_dir() else 0, "hwm_mb": _hwm_mb()}
 
 
@@ -211,10 +221,11 @@ def _run_summary(result) -> dict:
 def task_notebooks(options: dict) -> dict:
     from analysis.presentation.notebook_runner import run_notebooks
 
+    cpu = _cpu()
     start = time.perf_counter()
     result = run_notebooks(force=True, raise_on_error=False)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, **_run_summary(result),
+    return {"seconds": seconds, "cpu_seconds": _cpu() - cpu, **_run_summary(result),
             "per_notebook": {r.name: r.seconds for r in result.runs}}
 
 
@@ -243,13 +254,64 @@ def task_notebooks_floor(options: dict) -> dict:
 
     directory = Path(options["dir"])
     make_floor_notebooks(directory / "notebooks", int(options["count"]))
+    cpu = _cpu()
     start = time.perf_counter()
     # The floor is a kernel start per execution: the runner's kernel reuse is part of what the suite
     # is measured on, not of its floor.
     result = run_notebooks(force=True, profiles=False, raise_on_error=False, notebooks_dir=directory / "notebooks",
                            output_dir=directory / "out", fresh_kernels=True)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, **_run_summary(result)}
+    return {"seconds": seconds, "cpu_seconds": _cpu() - cpu, **_run_summary(result)}
+
+
+# ----------------------------------------------------------------------------- one published chart
+
+
+def task_charts(options: dict) -> dict:
+    """What one published chart costs: each headline chart drawn once and saved in every format.
+
+    The report's own public steps, one chart at a time: ``make_context`` of the store, ``draw`` of
+    each spec of ``HEADLINE_CHARTS``, ``charts.save`` (PNG, SVG, PDF, CSV, JSON with its layout check)
+    into a temporary folder. CPU time (``time.process_time``: this process, every thread) is taken
+    per chart, split into drawing and saving. A spec whose data the store lacks is skipped with its
+    reason, as the report skips it; one that raises anything else is listed as failed.
+    """
+    import tempfile
+
+    from analysis.presentation import charts
+    from analysis.presentation.report.context import Skip, make_context
+    from analysis.presentation.report.specs import HEADLINE_CHARTS, draw
+
+    try:
+        from analysis.presentation.gallery import PACK_SUBDIR as subdir
+    except ImportError:  # the pack folder's name is only cosmetic here
+        subdir = "pack"
+    per_chart, skipped, failed = [], [], []
+    wall = time.perf_counter()
+    start = time.process_time()
+    ctx = make_context(None)
+    context_cpu = time.process_time() - start
+    with tempfile.TemporaryDirectory(prefix="bench-charts-") as tmp:
+        for k, spec in enumerate(HEADLINE_CHARTS, start=1):
+            t0 = time.process_time()
+            try:
+                chart = draw(spec, ctx)
+            except (Skip, charts.ChartDataError) as exc:
+                skipped.append({"name": spec["name"], "reason": str(exc)})
+                continue
+            except Exception as exc:  # noqa: BLE001 - reported as a failed chart; the others are still measured
+                first_line = (str(exc).splitlines() or [""])[0]
+                failed.append({"name": spec["name"], "error": f"{type(exc).__name__}: {first_line}"[:300]})
+                continue
+            t1 = time.process_time()
+            written = charts.save(chart, f"{k:02d}-{spec['name']}", subdir, root=Path(tmp))
+            t2 = time.process_time()
+            chart.close()
+            per_chart.append({"name": spec["name"], "kind": spec["kind"], "cpu": t2 - t0, "draw_cpu": t1 - t0,
+                              "save_cpu": t2 - t1, "formats": sorted(written)})
+    return {"charts": per_chart, "skipped": skipped, "failed": failed, "specs": len(HEADLINE_CHARTS),
+            "context_cpu": context_cpu,
+            "cpu_seconds": time.process_time() - start, "seconds": time.perf_counter() - wall, "hwm_mb": _hwm_mb()}
 
 
 def task_fetch(options: dict) -> dict:
@@ -263,7 +325,7 @@ def task_fetch(options: dict) -> dict:
 
 
 TASKS = {
-    "build": task_build, "floor": task_floor, "panel": task_panel, "report": task_report,
+    "build": task_build, "floor": task_floor, "panel": task_panel, "report": task_report, "charts": task_charts,
     "notebooks": task_notebooks, "notebooks_floor": task_notebooks_floor, "fetch": task_fetch,
 }
 

@@ -86,8 +86,9 @@ class Clones:
             letters = string.ascii_uppercase
             self._free_codes = ("".join(t) for t in itertools.product(letters, repeat=3)
                                 if "".join(t) not in self.used_codes)
-            # Unused M49 numbers first (the store's schema allows 1..999); beyond them, numbers above 999.
-            self._free_m49 = (n for n in itertools.count(1) if n not in self.used_m49)
+            # Only unused numbers within the store's schema (1..999): once they run out, a copy has no
+            # M49 code and its rows in M49-keyed files are not repeated (counted in ScaledProject).
+            self._free_m49 = (n for n in range(1, M49_MAX + 1) if n not in self.used_m49)
         for j in range(1, k):
             for iso3 in self.economies:
                 if (iso3, j) in self._codes:
@@ -97,7 +98,9 @@ class Clones:
                 except StopIteration:
                     raise GrowthError(f"out of unused three-letter codes at copy {j}") from None
                 if iso3 in self.m49_of:
-                    self._m49[(iso3, j)] = next(self._free_m49)
+                    number = next(self._free_m49, None)
+                    if number is not None:
+                        self._m49[(iso3, j)] = number
 
     def code(self, iso3: str, j: int) -> str:
         return self._codes[(iso3, j)]
@@ -228,14 +231,18 @@ def scale_file(source: Path, target: Path, parser: str, k: int, clones: Clones,
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator=_line_terminator(body),
                         quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-    added = 0
+    added = skipped = 0
     for row in data:
         iso3 = lookup.get(row[at].strip()) if len(row) > at else None
         if iso3 is None:
             continue
         for j in range(1, k):
+            code = _code_in_scheme(clones, iso3, j, scheme)
+            if code is None:
+                skipped += 1
+                continue
             new = list(row)
-            new[at] = _code_in_scheme(clones, iso3, j, scheme)
+            new[at] = code
             if entity:
                 new = [_same_case(clones.code(iso3, j), cell) if cell.upper() == iso3 and i != at else cell
                        for i, cell in enumerate(new)]
@@ -251,12 +258,13 @@ def scale_file(source: Path, target: Path, parser: str, k: int, clones: Clones,
     return len(data) + added
 
 
-def _code_in_scheme(clones: Clones, iso3: str, j: int, scheme: str) -> str:
+def _code_in_scheme(clones: Clones, iso3: str, j: int, scheme: str) -> str | None:
+    """The copy's code in a file's scheme; None for a copy left without an M49 number."""
     if scheme == "m49":
-        number = clones.m49(iso3, j)
-        if number is None:
+        if iso3 not in clones.m49_of:
             raise GrowthError(f"economy {iso3} has M49 rows but no M49 code in the countries table")
-        return str(number)
+        number = clones.m49(iso3, j)
+        return None if number is None else str(number)
     code = clones.code(iso3, j)
     return code.lower() if scheme == "ilo" else code
 
@@ -287,7 +295,7 @@ class ScaledProject:
     input_bytes: int
     indicators: int            # catalogue entries
     synthetic_economies: int
-    m49_above_999: int
+    copies_without_m49: int  # synthetic economies left without an M49 number (see Clones.allocate)
 
     def label(self) -> str:
         return f"economies x{self.economy_factor}, indicators x{self.indicator_factor}"
@@ -304,21 +312,36 @@ def _data_file_ids(catalogue_doc: dict, registry_doc: dict) -> list[str]:
 
 
 def _scaled_catalogue(doc: dict, m: int) -> dict:
+    """The catalogue with every indicator (and every concept rule) repeated m-1 times under suffixed
+    ids; the other tables (gaps, ...) as they are."""
     indicators = list(doc.get("indicator", []))
+    concepts = list(doc.get("concept", []))
     for j in range(1, m):
-        for entry in doc.get("indicator", []):
-            copy = dict(entry, id=entry["id"] + INDICATOR_SUFFIX.format(j=j))
-            if "file" in entry:
-                copy["file"] = entry["file"] + COPY_SUFFIX.format(j=j)
-            if "derive" in entry:
-                derive = dict(entry["derive"])
-                derive["of"] = [i + INDICATOR_SUFFIX.format(j=j) for i in derive["of"]]
-                copy["derive"] = derive
-            indicators.append(copy)
-    out = {"indicator": indicators}
-    if doc.get("gap"):
-        out["gap"] = doc["gap"]
+        suffix = INDICATOR_SUFFIX.format(j=j)
+        indicators += [_indicator_copy(entry, j, suffix) for entry in doc.get("indicator", [])]
+        concepts += [dict(entry, id=entry["id"] + suffix) for entry in doc.get("concept", [])]
+    out = {key: value for key, value in doc.items() if key not in ("indicator", "concept")}
+    out["indicator"] = indicators
+    if concepts:
+        out["concept"] = concepts
     return out
+
+
+def _indicator_copy(entry: dict, j: int, suffix: str) -> dict:
+    """One indicator under ``<id><suffix>``, reading the j-th copies of its files; its concept and
+    earlier ids (aliases) get the suffix too, so no two copies claim one concept or one alias."""
+    copy = dict(entry, id=entry["id"] + suffix)
+    if "file" in entry:
+        copy["file"] = entry["file"] + COPY_SUFFIX.format(j=j)
+    if "derive" in entry:
+        derive = dict(entry["derive"])
+        derive["of"] = [i + suffix for i in derive["of"]]
+        copy["derive"] = derive
+    if "concept" in entry:
+        copy["concept"] = entry["concept"] + suffix
+    if "aliases" in entry:
+        copy["aliases"] = [a + suffix for a in entry["aliases"]]
+    return copy
 
 
 def _check_patterns(catalogue_doc: dict, registry_doc: dict, m: int) -> None:
@@ -393,7 +416,7 @@ def make_scaled_project(real_root: Path, dest: Path, *, economy_factor: int, ind
         root=dest, economy_factor=k, indicator_factor=m, files=len(files), input_files=len(read),
         input_rows=sum(rows_of[p] for p in read), input_bytes=sum((raw / p).stat().st_size for p in read),
         indicators=len(new_catalogue["indicator"]), synthetic_economies=len(clones.economies) * (k - 1),
-        m49_above_999=sum(1 for e in clones.economies for j in range(1, k) if (clones.m49(e, j) or 0) > M49_MAX),
+        copies_without_m49=sum(1 for e in clones.m49_of for j in range(1, k) if clones.m49(e, j) is None),
     )
 
 
@@ -468,3 +491,40 @@ def linear_fit(xs: Iterable[float], ys: Iterable[float]) -> Fit:
     ss_tot = sum((b - my) ** 2 for b in y)
     ss_res = sum((b - intercept - slope * a) ** 2 for a, b in zip(x, y))
     return Fit(slope=slope, intercept=intercept, r2=1.0 - ss_res / ss_tot if ss_tot else 1.0, n=n)
+
+
+# ----------------------------------------------------------------------------- the economies curve
+
+
+@dataclass(frozen=True)
+class EconomiesCurve:
+    """How the build grows with the economies (the growth targets of the performance issue).
+
+    ``bytes_per_row``: peak memory (the larger of maxrss and the sampled tree) per input row at
+    economies x``factor``; ``r2``: of the least-squares line of seconds against input rows through the
+    baseline and every economies scale; ``us_ratio``: µs per input row at x``factor`` over the same at x1.
+    ``None`` where the scales needed were not measured.
+    """
+
+    factor: int
+    points: int
+    bytes_per_row: float | None
+    r2: float | None
+    us_ratio: float | None
+
+
+def _peak_mb(point: dict) -> float:
+    return max(point["maxrss_mb"], point.get("tree_mb") or 0.0)
+
+
+def economies_curve(points: Iterable[dict], factor: int) -> EconomiesCurve:
+    """The economies curve of measured growth points (dicts with mode, k, status, rows_in, seconds, maxrss_mb)."""
+    ok = [p for p in points if p.get("status") == "ok" and p["mode"] in ("baseline", "economies")]
+    base = next((p for p in ok if p["mode"] == "baseline"), None)
+    top = next((p for p in ok if p["mode"] == "economies" and p["k"] == factor), None)
+    per_row = _peak_mb(top) * 2**20 / top["rows_in"] if top else None
+    r2 = linear_fit([p["rows_in"] for p in ok], [p["seconds"] for p in ok]).r2 if len(ok) >= 3 else None
+    ratio = None
+    if base and top:
+        ratio = (top["seconds"] / top["rows_in"]) / (base["seconds"] / base["rows_in"])
+    return EconomiesCurve(factor=factor, points=len(ok), bytes_per_row=per_row, r2=r2, us_ratio=ratio)

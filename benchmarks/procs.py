@@ -11,6 +11,11 @@ Two memory figures are kept because they answer different questions:
   missed, and PSS leaves out the shared share, so it can read below maxrss. Sampling costs the
   harness about 3 % of one core (16 % at 20 ms, enough to slow what it measures on two cores).
 
+``cpu_seconds`` is user + system CPU time of the child and of every descendant it waited for (from
+the same ``os.wait4`` call): on a loaded machine it moves less than wall time, and beside the wall
+time it shows how much of the work ran on both cores at once. A descendant left running (never
+waited for) is not counted.
+
 A child that prints a line ``BENCH_RESULT <json>`` hands structured figures back (see child.py).
 """
 
@@ -46,6 +51,7 @@ class Measured:
     stderr: str
     result: dict = field(default_factory=dict)
     killed: str | None = None  # why the harness stopped it (timeout, memory limit), else None
+    cpu_seconds: float = 0.0   # user + sys of the child and its waited-for descendants
 
     @property
     def ok(self) -> bool:
@@ -162,14 +168,15 @@ def parse_result(stdout: str) -> dict:
 
 def run_measured(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | str | None = None,
                  timeout: float | None = None, memory_limit_mb: float | None = None,
-                 sample_interval: float = 0.1) -> Measured:
+                 sample_interval: float = 0.1, inherit_env: bool = True) -> Measured:
     """Run ``argv`` to completion and measure it (see the module docstring).
 
-    ``env`` entries are added to the current environment. Output goes to temporary files, not pipes,
-    so a chatty child can never block. The child gets its own session so that a timeout or the
-    memory limit stops it and everything it started, and nothing else.
+    ``env`` entries are added to the current environment (or replace it: ``inherit_env=False``).
+    Output goes to temporary files, not pipes, so a chatty child can never block. The child gets its
+    own session so that a timeout or the memory limit stops it and everything it started, and
+    nothing else.
     """
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**(os.environ if inherit_env else {}), **(env or {})}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(list(argv), env=full_env, cwd=cwd, stdout=out, stderr=err,
@@ -210,4 +217,5 @@ def run_measured(argv: Sequence[str], *, env: Mapping[str, str] | None = None, c
         result = {}
     # ru_maxrss is in kilobytes on Linux.
     return Measured(argv=list(argv), returncode=proc.returncode, wall=wall, maxrss_mb=usage.ru_maxrss / 1024,
-                    tree_peak_mb=sampler.peak, stdout=stdout, stderr=stderr, result=result, killed=killed)
+                    tree_peak_mb=sampler.peak, stdout=stdout, stderr=stderr, result=result, killed=killed,
+                    cpu_seconds=usage.ru_utime + usage.ru_stime)

@@ -116,7 +116,7 @@ def test_inplace_writes_outputs_into_the_notebook_and_then_skips(project):
 
 @pytest.fixture()
 def synthetic_focus(monkeypatch):
-    monkeypatch.setattr(runner_module, "focus_countries", lambda: list(SYNTHETIC_FOCUS))
+    monkeypatch.setattr(runner_module, "focus_countries", lambda processed_dir=None: list(SYNTHETIC_FOCUS))
 
 
 def test_profile_notebook_runs_per_country_with_parameters(project, synthetic_focus):

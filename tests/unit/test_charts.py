@@ -251,6 +251,31 @@ def test_heatmap_cells_and_gaps():
     assert "2020" in [t.get_text() for t in years.axes["main"].texts]
 
 
+def test_heatmap_table_has_every_cell_in_order_with_its_years_and_the_members_median():
+    data = pd.concat([synthetic_series("ind_a", [2018, 2019, 2020]),
+                      synthetic_series("ind_b", [2020], base=100.0, missing=("JPN", "IDN"))])
+    chart = charts.heatmap(data, indicator_labels={"ind_b": "Synthetic B", "ind_a": "Synthetic A"},
+                           better={"ind_a": "higher", "ind_b": "lower"}, title="Synthetic heatmap table")
+    table = chart.data
+    cells = table[table["iso3"] != "ASEAN"]
+    drawn = palette.country_table()
+    # countries in drawing order, the indicators in the order given within each country
+    order = [(i, k) for i in drawn["iso3"] for k in ("ind_b", "ind_a")]
+    assert list(zip(cells["iso3"], cells["indicator_id"])) == order
+    cell = cells.set_index(["iso3", "indicator_id"])
+    assert cell.loc[("IDN", "ind_b"), "role"] == "no data" and cell.loc[("IDN", "ind_b"), "years_with_data"] == 0
+    assert cell.loc[("THA", "ind_a"), "years_with_data"] == 3 and cell.loc[("THA", "ind_a"), "year"] == 2020
+    assert cell.loc[("THA", "ind_a"), "value"] == data.loc[(data["iso3"] == "THA") & (data["year"] == 2020)
+                                                            & (data["indicator_id"] == "ind_a"), "value"].iloc[0]
+    members = drawn.loc[drawn["group"] == palette.ASEAN, "iso3"]
+    b = data[(data["indicator_id"] == "ind_b") & data["iso3"].isin(members)]
+    median = table[table["iso3"] == "ASEAN"].set_index("indicator_id")
+    assert median.loc["ind_b", "n"] == len(members) - 1 == len(b)  # IDN has no value; JPN is no member
+    assert median.loc["ind_b", "value"] == pytest.approx(b["value"].median())
+    # the median sits on the members' scale: lower is better, so a lower median is nearer the top
+    assert 0 < median.loc["ind_b", "colour_value"] < 1
+
+
 def test_scatter_points_labels_do_not_overlap():
     data = pd.concat([synthetic_series("x_ind", [2020], base=10.0),
                       synthetic_series("y_ind", [2020], base=50.0, missing=("PHL",))])

@@ -14,6 +14,8 @@ import io
 import json
 import re
 import statistics
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
@@ -339,6 +341,15 @@ def _source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
+def test_notebook_helpers_do_not_import_the_report_package():
+    # the report package (PDF, workbook and gallery writers) costs a notebook about half a second to import;
+    # key messages need only the groups' titles
+    code = ("import sys, analysis.presentation.display as d; d.show_messages; "
+            "print(sorted(m for m in sys.modules if m.startswith('analysis.presentation.report')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_there_are_notebooks_to_check():
     assert len(_notebooks()) >= 2
 
@@ -387,3 +398,19 @@ def test_no_window_tolerance_or_direction_is_typed_into_the_code(path):
 def test_markdown_states_no_years_of_data(path):
     text = "\n".join(_source(c) for c in _cells(path) if c["cell_type"] == "markdown")
     assert not re.findall(r"\b(?:19|20)\d\d\b", text)
+
+
+def test_inline_svg_is_what_ipython_keeps_of_a_saved_svg(tmp_path):
+    """The notebook shows the <svg> element with attribute line breaks as spaces (as IPython's SVG
+    parser makes them), so the committed notebooks keep one line per element."""
+    from IPython.display import SVG
+
+    from analysis.presentation.display import inline_svg
+
+    text = ('<?xml version="1.0" encoding="utf-8" standalone="no"?>\n<!DOCTYPE svg>\n'
+            '<svg xmlns="http://www.w3.org/2000/svg" width="10pt" height="5pt">\n'
+            ' <path d="M 0 0 \nL 10 5 \nz\n" style="fill: #ffffff"/>\n</svg>\n')
+    (tmp_path / "x.svg").write_text(text, encoding="utf-8")
+    shown = inline_svg(text)
+    assert shown.startswith("<svg ") and "\nL 10" not in shown and shown.endswith("</svg>")
+    assert shown == SVG(filename=str(tmp_path / "x.svg")).data

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -218,6 +219,29 @@ def test_change_since_meeting_ignores_projections_and_reports_no_judgement():
     row = change_since_meeting(df, 2010, tolerance=TOLERANCE).iloc[0]
     assert row["latest_year"] == 2015
     assert row["direction"] == "no judgement"
+
+
+def test_change_since_meeting_of_many_series_is_each_series_alone_by_the_nearest_year_rule():
+    # synthetic series: one call for many countries and indicators gives each series' row as a call on it
+    # alone would, and the baseline is the row api.nearest_year picks (ties to the earlier year)
+    rng = np.random.default_rng(7)
+    n = 400
+    df = pd.DataFrame({"iso3": rng.choice(["AAA", "BBB", "CCC", "DDD"], n), "indicator_id": rng.choice(["x", "y"], n),
+                       "year": rng.integers(1995, 2025, n), "value": rng.normal(size=n).round(2)})
+    df = df.drop_duplicates(["iso3", "indicator_id", "year"])
+    better = {"x": "higher", "y": "lower"}
+    together = change_since_meeting(df, 2010, (2010, 2020), tolerance=2, better=better)
+    assert list(zip(together["iso3"], together["indicator_id"])) == sorted(set(zip(df["iso3"], df["indicator_id"])))
+    for (iso3, ind), part in df.groupby(["iso3", "indicator_id"]):
+        alone = change_since_meeting(part, 2010, (2010, 2020), tolerance=2, better=better).iloc[0]
+        row = together.set_index(["iso3", "indicator_id"]).loc[(iso3, ind)]
+        assert row.drop(["change", "annualised_change"]).equals(alone.drop(["iso3", "indicator_id", "change",
+                                                                             "annualised_change"]))
+        near = api.nearest_year(part, 2010, 2)
+        if near.empty:
+            assert pd.isna(row["baseline_year"])
+        else:
+            assert (row["baseline_year"], row["baseline_value"]) == (near["year"].iloc[0], near["value"].iloc[0])
 
 
 def test_change_since_meeting_aggregate_uses_covered_years_only():

@@ -294,6 +294,53 @@ def test_unknown_group_is_refused(store):
         msgs.group_messages("pets")
 
 
+def _counting(monkeypatch, *names: str) -> dict[str, int]:
+    """Count the calls of these API functions (as installed by the synthetic store)."""
+    calls = dict.fromkeys(names, 0)
+
+    def counting(name, func):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return func(*args, **kwargs)
+        return counted
+
+    for name in names:
+        monkeypatch.setattr(api, name, counting(name, getattr(api, name)))
+    return calls
+
+
+def test_messages_of_every_group_at_once_are_those_of_each_group(store, monkeypatch):
+    one_by_one = {g: msgs.group_messages(g) for g in msgs.GROUPS}
+    calls = _counting(monkeypatch, "latest", "meetings")
+    assert msgs.messages_by_group() == one_by_one
+    # the latest values of every group's headline indicators in one read, the meetings once
+    assert calls == {"latest": 1, "meetings": 1}
+
+
+def test_messages_of_several_countries_at_once_are_those_of_each_country(store, monkeypatch):
+    codes = ["AAA", "BBB", "CCC", "DDD", "JJJ"]
+    one_by_one = {c: msgs.country_messages(c) for c in codes}
+    calls = _counting(monkeypatch, "latest", "load", "meetings")
+    assert msgs.messages_by_country([c.lower() for c in codes]) == one_by_one
+    assert calls == {"latest": 1, "load": 1, "meetings": 1}
+    with pytest.raises(ValueError, match="unknown country code 'ZZZ'"):
+        msgs.messages_by_country(["AAA", "ZZZ"])
+
+
+def test_a_country_change_comes_from_the_newest_meeting_it_has_data_after(store):
+    data = synthetic_store()
+    # only BBB has values around the 2015 meeting on children: BBB's change is since 2015, the others' since 2010
+    extra = pd.DataFrame(_rows("under5_mortality", {"BBB": {2015: 18.0}})).astype({"year": "int16", "value": "float64"})
+    store(pd.concat([data, extra], ignore_index=True))
+    found = msgs.messages_by_country(["AAA", "BBB"])
+    [since_2015] = [m for m in _by_kind(found["BBB"], "change") if "on children" in m.text]
+    [since_2010] = [m for m in _by_kind(found["AAA"], "change") if "on children" in m.text]
+    assert since_2015.text.startswith("Since the 2015 meeting on children (the 2nd): Synthetic child mortality fell")
+    assert since_2015.years == (2015, 2020)
+    assert since_2010.text.startswith("Since the 2010 meeting on children (the 1st)")
+    assert since_2010.years == (2010, 2020)
+
+
 # ------------------------------------------------------------------------------------ pages and notebooks
 
 

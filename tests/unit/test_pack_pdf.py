@@ -139,3 +139,16 @@ def test_a_pack_without_charts_has_its_front_pages_only(tmp_path):
     reader = pypdf.PdfReader(target)
     assert len(reader.pages) == n > 0
     assert not any(title.startswith("Figure") for _, title, _ in pdf_outline(reader))
+
+
+def test_each_chart_page_draws_its_own_chart_content_as_a_form(drawn, written):
+    _, pdfs = drawn
+    reader = pypdf.PdfReader(written[0])
+    placed = []
+    for _, title, page in pdf_outline(reader):
+        if title.startswith("Figure"):
+            form = reader.pages[page]["/Resources"]["/XObject"][pack.CHART_FORM].get_object()
+            assert form["/Subtype"] == "/Form"
+            placed.append(form.get_data())
+    # the chart's own drawing, copied as it is (not parsed and rewritten into the page)
+    assert placed == [pypdf.PdfReader(pdf).pages[0].get_contents().get_data() for pdf in pdfs]

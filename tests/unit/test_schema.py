@@ -312,3 +312,34 @@ def test_the_declaration_hash_is_stable_and_versioned():
 def test_schemas_are_strict_a_frame_of_another_table_fails():
     with pytest.raises(SchemaErrors, match="column_in_schema"):
         schema.schema_of("latest").validate(tables.empty_frame("indicators"), lazy=True)
+
+
+# ---------------------------------------------------------------- validation chunk by chunk
+
+
+def by_indicator(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """Consecutive chunks of whole indicators, as the build validates them."""
+    return [part for _, part in frame.groupby("indicator_id", sort=False)]
+
+
+def test_chunks_of_whole_indicators_validate_like_one_call():
+    frame = synthetic_rows()
+    kept = schema.validate_indicator_chunks(by_indicator(frame), known_iso3=KNOWN, bounds=BOUNDS,
+                                            keep=lambda part: part.assign(kept=True))
+    assert [len(part) for part in kept] == [15, 15] and all(part["kept"].all() for part in kept)
+    pd.testing.assert_frame_equal(pd.concat(kept, ignore_index=True).drop(columns="kept"), validate(frame))
+
+
+def test_chunks_raise_the_first_violation_and_count_those_of_later_chunks():
+    frame = synthetic_rows()
+    frame.loc[3, "year"] = 1900       # synthetic_pct: the first violation
+    frame.loc[9, "value"] = 150.0     # synthetic_pct
+    frame.loc[20, "value"] = -1.0     # synthetic_count: a later chunk
+    frame.loc[21, "iso3"] = "QZZ"     # synthetic_count
+    with pytest.raises(InputError) as whole:
+        validate(frame)
+    with pytest.raises(InputError) as chunked:
+        schema.validate_indicator_chunks(by_indicator(frame), known_iso3=KNOWN, bounds=BOUNDS)
+    assert str(chunked.value) == str(whole.value)
+    assert chunked.value.row == 5 and chunked.value.rule == "year_range"
+    assert "and 3 more violation(s): 1 iso3_known, 2 value_in_bounds" in chunked.value.problem

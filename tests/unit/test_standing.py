@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -93,6 +94,26 @@ def test_trend_never_starts_at_or_after_the_latest_year_and_needs_the_latest_val
     assert standing.trend_of(series, 2024, better="higher", min_difference=0, tolerance=20).start_year == 2023
     assert standing.trend_of(series, 2025, better="higher", min_difference=0, tolerance=20).direction == "none"
     assert standing.trend_of(series, None, better="higher", min_difference=0, tolerance=20).text() == "–"
+
+
+def test_trend_start_is_the_row_the_projects_nearest_year_rule_picks():
+    # synthetic series with gaps, repeated years and missing values: the start is api.nearest_year's first row
+    rng = np.random.default_rng(12)
+    for _ in range(300):
+        years = rng.integers(2005, 2025, size=int(rng.integers(1, 12)))
+        series = pd.DataFrame({"year": years, "value": np.where(rng.random(len(years)) < 0.2, np.nan,
+                                                                rng.normal(size=len(years)))})
+        end, tolerance = int(years.max()), int(rng.integers(0, 4))
+        trend = standing.trend_of(series, end, better="higher", min_difference=0.0, tolerance=tolerance)
+        observed = series.loc[series["value"].notna()]
+        ended = observed["year"].eq(end).any()
+        start = api.nearest_year(observed.loc[observed["year"] < end], end - standing.TREND_YEARS, tolerance)
+        if not ended or start.empty:
+            assert trend.direction == "none"
+            continue
+        assert trend.start_year == int(start["year"].iloc[0])
+        expected = float(observed.loc[observed["year"] == end, "value"].iloc[0]) - float(start["value"].iloc[0])
+        assert trend.change == expected
 
 
 def test_trend_for_reads_direction_tolerance_and_smallest_difference_from_the_catalogue(monkeypatch):

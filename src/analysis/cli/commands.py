@@ -15,6 +15,18 @@ from analysis.cli.progress import Counter, notebook_line
 from analysis.core import atomic, paths
 from analysis.core.errors import AnalysisError
 
+# What a step with nothing to do tells the main job (the job says the same when it skips the step).
+BUILD_UP_TO_DATE = "store up to date (inputs, catalogue and code unchanged)"
+REPORT_UP_TO_DATE = "up to date (store and report code unchanged)"
+
+
+def fetch_line(total: int, copied: int, downloaded: int) -> str:
+    return f"{total} pinned inputs valid ({copied} copied from the mirror, {downloaded} downloaded)"
+
+
+def notebooks_line(executed: int, skipped: int, failed: int) -> str:
+    return f"{executed} executed, {skipped} skipped (unchanged), {failed} failed"
+
 
 def _report_back(args: argparse.Namespace, full: str, lines: list[str], warnings: list[str] | None = None,
                  **facts: object) -> None:
@@ -30,8 +42,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from analysis.pipeline.fetch import fetch_all
 
     report = fetch_all(mirror=args.mirror, download=not args.no_download, progress=not args.quiet)
-    line = (f"{report.total} pinned inputs valid ({len(report.copied)} copied from the mirror, "
-            f"{len(report.downloaded)} downloaded)")
+    line = fetch_line(report.total, len(report.copied), len(report.downloaded))
     warnings = [f"replaced {len(report.replaced)} file(s) that failed their sha256 check: {', '.join(report.replaced)}"
                 ] if report.replaced else []
     _report_back(args, report.summary(), [line], warnings)
@@ -55,7 +66,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise AnalysisError(str(exc)) from None
     report = build_store(force=args.force, progress=not args.quiet, as_of=as_of)
     if report.skipped:
-        line = "store up to date (inputs, catalogue and code unchanged)"
+        line = BUILD_UP_TO_DATE
     else:
         line = (f"store rebuilt: {report.indicators} indicators, {report.economies} economies, "
                 f"{report.rows:,} rows, years {report.year_min}-{report.year_max}")
@@ -85,7 +96,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     result = build_reports(force=args.force, progress=progress)
     counter.close()
     if result.skipped_unchanged:
-        _report_back(args, result.summary(), ["up to date (store and report code unchanged)"])
+        _report_back(args, result.summary(), [REPORT_UP_TO_DATE])
         return 0
     removed = prune_report(paths.reports_dir(), result.charts, result.profiles)
     line = (f"{len(result.charts)} of {len(HEADLINE_CHARTS)} headline charts, chart pack ({result.pack_pages} pages), "
@@ -113,8 +124,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     finally:
         counter.close()
     warnings = [f"removed {path} (no such notebook or country any more)" for path in result.removed]
-    line = (f"{result.count('executed')} executed, {result.count('skipped')} skipped (unchanged), "
-            f"{result.count('failed')} failed")
+    line = notebooks_line(result.count("executed"), result.count("skipped"), result.count("failed"))
     _report_back(args, result.summary(), [line], warnings, figure_folders=result.figure_folders)
     return 0
 

@@ -6,6 +6,9 @@ with the rest; otherwise the published diff of the last refresh stays as it is.
 
 Each step runs in a child process (its memory goes back to the system when it ends, so the job's
 peak is its largest step's) and writes into the run's staging area (:mod:`analysis.cli.staging`).
+Before starting a step the job asks the step's own freshness rule (:mod:`analysis.cli.freshness`):
+a step with nothing to do is not started, and the staging area is made only once a step will run,
+so a run with nothing changed copies nothing and publishes nothing.
 The deliverables are published only when every step succeeded; a failed or interrupted run
 removes its staging area and says so in its last lines, and the published ones stay as they were.
 The job ends with one summary: what was built, where, how long each step took, what was skipped.
@@ -19,13 +22,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from analysis.cli import freshness
+from analysis.cli.freshness import Check, Deliverables, NothingToDo
 from analysis.cli.lock import HELD_ENV
-from analysis.cli.staging import Staging, clean_leftovers, prune_figures
+from analysis.cli.staging import Staging, clean_leftovers, figures_not_made, prune_figures
 from analysis.core import paths
 
 STEPS = ("fetch", "build", "report", "notebooks")
@@ -53,6 +58,7 @@ class StepOutcome:
     lines: list[str]
     warnings: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
+    ran: bool = True  # False: the job found it had nothing to do and did not start it
 
 
 class StepFailed(Exception):
@@ -91,13 +97,17 @@ def _stop(child: subprocess.Popen) -> None:
 
 
 class Job:
-    """One run of the main job; ``steps`` and ``command`` (a step's command line) are replaceable for tests."""
+    """One run of the main job; ``steps``, ``command`` (a step's command line) and ``checks`` (whether a
+    step has nothing to do; default: the real steps' rules, none for a replaced command) are for tests."""
 
     def __init__(self, options: JobOptions, out: TextIO | None = None, steps: Sequence[str] = STEPS,
-                 command: Callable[[str, JobOptions], list[str]] | None = None):
+                 command: Callable[[str, JobOptions], list[str]] | None = None,
+                 checks: Mapping[str, Check] | None = None):
         self.options = options
         self.out = out or sys.stdout
         self.steps = tuple(steps)
+        # the real steps' freshness rules say nothing about a replaced command line
+        self.checks = dict(checks) if checks is not None else (freshness.STEP_CHECKS if command is None else {})
         self.command = command or (lambda name, opts: [sys.executable, "-m", "analysis", *step_argv(name, opts)])
         self.staging = Staging()
         self.outcomes: list[StepOutcome] = []
@@ -113,10 +123,10 @@ class Job:
         self._clean_leftovers()
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         try:
-            self.staging.prepare()
             for name in self.steps:
-                self.outcomes.append(self._run_step(name))
-                if name == "build" and self._vintages_changed():
+                self.outcomes.append(self._step(name))
+                # a build that was not started left the store as published: no vintage changed
+                if name == "build" and self.outcomes[-1].ran and self._vintages_changed():
                     self.outcomes.append(self._run_step(CHANGES))
             self.outcomes.append(self._gallery())
             published = self._publish()
@@ -148,8 +158,43 @@ class Job:
     def _during(self) -> str:
         return f" during step {self.current!r}" if getattr(self, "current", None) else ""
 
+    def _where(self) -> Deliverables:
+        """The deliverables the steps see: the staging area once made, else the published ones."""
+        if self.staging.prepared:
+            return Deliverables(self.staging.processed, self.staging.reports)
+        return Deliverables(paths.published_processed_dir(), paths.published_reports_dir())
+
+    def _staged(self) -> Deliverables:
+        if not self.staging.prepared:
+            self.staging.prepare()
+        return self._where()
+
+    def _step(self, name: str) -> StepOutcome:
+        """Run a step, unless its check finds it has nothing to do; the same line is printed either way."""
+        self.current = name
+        start = time.perf_counter()
+        nothing = self._nothing_to_do(name)
+        if nothing is None:
+            return self._run_step(name)
+        outcome = StepOutcome(name, time.perf_counter() - start, nothing.lines, facts=nothing.facts, ran=False)
+        self._done(outcome)
+        return outcome
+
+    def _nothing_to_do(self, name: str) -> NothingToDo | None:
+        check = self.checks.get(name)
+        if check is None:
+            return None
+        try:
+            return check(self.options, self._where())
+        except Exception:  # noqa: BLE001 - a check that cannot decide lets the step run and report the problem
+            return None
+
+    def _done(self, outcome: StepOutcome) -> None:
+        self.say(f"[{outcome.name}] done in {outcome.seconds:.1f} s: {'; '.join(outcome.lines)}")
+
     def _run_step(self, name: str) -> StepOutcome:
         self.current = name
+        self._staged()
         account = self.staging.data_area / f"{name}.summary.json"
         env = {**os.environ, **self.staging.environment(), HELD_ENV: str(os.getpid())}
         argv = [*self.command(name, self.options), "--job-summary", str(account)]
@@ -168,7 +213,7 @@ class Job:
         data = json.loads(account.read_text(encoding="utf-8")) if account.exists() else {}
         outcome = StepOutcome(name, time.perf_counter() - start, data.get("lines", ["done"]),
                               data.get("warnings", []), data.get("facts", {}))
-        self.say(f"[{name}] done in {outcome.seconds:.1f} s: {'; '.join(outcome.lines)}")
+        self._done(outcome)
         return outcome
 
     def _vintages_changed(self) -> bool:
@@ -182,24 +227,39 @@ class Job:
         return bool(changed)
 
     def _gallery(self) -> StepOutcome:
-        """Drop charts the job did not make, then list the rest in the staged gallery page."""
-        from analysis.presentation.gallery import write_gallery
-
+        """Drop charts the job did not make, then list the rest in the staged gallery page; the page is
+        made again only when something it lists changed (then the staging area is made, if not yet)."""
         self.current = "gallery"
         start = time.perf_counter()
         folders = next((o.facts.get("figure_folders") for o in self.outcomes if o.name == "notebooks"), None) or []
-        removed = prune_figures(self.staging.reports / "figures", folders)
-        index, count = write_gallery(self.staging.reports)
-        shown = paths.relative_to_root(paths.published_reports_dir() / index.relative_to(self.staging.reports))
+        where = self._where()
+        current = not (self.options.force or figures_not_made(where.reports / "figures", folders))
+        count = freshness.gallery_listed(where) if current else None
+        ran, removed = count is None, []
+        if ran:
+            where = self._staged()
+            removed = prune_figures(where.reports / "figures", folders)
+            count = self._write_gallery(where)
+        shown = paths.relative_to_root(paths.published_reports_dir() / freshness.GALLERY_PAGE)
         warnings = [f"removed reports/{path} (not made by the main job)" for path in removed]
-        return StepOutcome("gallery", time.perf_counter() - start, [f"{shown} lists {count} charts"], warnings)
+        return StepOutcome("gallery", time.perf_counter() - start, [f"{shown} lists {count} charts"], warnings,
+                           ran=ran)
+
+    @staticmethod
+    def _write_gallery(where: Deliverables) -> int:
+        from analysis.presentation.gallery import write_gallery
+
+        _, count = write_gallery(where.reports)
+        freshness.record_gallery(where, count)
+        return count
 
     def _publish(self) -> bool:
         """Swap the staged deliverables in, with Ctrl-C held back for the few renames; False if unchanged."""
         self.current = "publish"
         start = time.perf_counter()
-        if self.staging.unchanged():
-            self.staging.discard()
+        if not self.staging.prepared or self.staging.unchanged():
+            if self.staging.prepared:
+                self.staging.discard()
             self.outcomes.append(StepOutcome("publish", time.perf_counter() - start,
                                              ["nothing changed: the published files were left untouched"]))
             return False

@@ -2,7 +2,8 @@
 
 A run stages the store in ``data/.staging-<pid>/processed`` and the reports in
 ``reports/.staging-<pid>/``, each first a copy of what is published (so steps with nothing to do
-skip their work and leave the copy as it was). Publication swaps each deliverable with renames
+skip their work and leave the copy as it was). The copy is made only when a step is about to run:
+a run in which every step is up to date never copies anything. Publication swaps each deliverable with renames
 within one filesystem: the store directory as a whole, then every entry of the reports folder. The
 replaced ones are parked in ``<staging>/.previous/`` until the swap is complete, so a run killed in
 the middle of the swap is repaired at the next start: what is missing is put back from there. A run
@@ -33,6 +34,8 @@ class Staging:
     """One run's staging area (named after its pid) beside the published deliverables."""
 
     pid: int = field(default_factory=os.getpid)
+    #: whether the staging area holds this run's copy (made by ``prepare``, gone after ``discard``)
+    prepared: bool = field(default=False, init=False, compare=False)
 
     @property
     def data_area(self) -> Path:
@@ -56,8 +59,10 @@ class Staging:
         self.discard()
         _copy_tree(paths.published_processed_dir(), self.processed)
         _copy_tree(paths.published_reports_dir(), self.reports)
+        self.prepared = True
 
     def discard(self) -> None:
+        self.prepared = False
         shutil.rmtree(self.data_area, ignore_errors=True)
         shutil.rmtree(self.reports, ignore_errors=True)
         with contextlib.suppress(OSError):  # a reports folder made only to hold the staging area
@@ -65,8 +70,8 @@ class Staging:
 
     def unchanged(self) -> bool:
         """True when the staged deliverables are the published ones, file for file."""
-        return (_signature(self.processed) == _signature(paths.published_processed_dir())
-                and _signature(self.reports) == _signature(paths.published_reports_dir()))
+        return (file_signature(self.processed) == file_signature(paths.published_processed_dir())
+                and file_signature(self.reports) == file_signature(paths.published_reports_dir()))
 
     def publish(self) -> None:
         """Swap the staged deliverables in; the replaced ones go (see the module docstring)."""
@@ -95,16 +100,23 @@ def _entries(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir() if not _ignored(p.name)} if folder.is_dir() else set()
 
 
-def _signature(folder: Path) -> list[tuple[str, int, int]]:
+def file_signature(folder: Path) -> list[tuple[str, int, int]]:
     """(path, size, mtime) of every deliverable file: copies keep mtimes, so equal means untouched."""
-    out = []
-    for name in sorted(_entries(folder)):
-        entry = folder / name
-        for path in sorted(entry.rglob("*")) if entry.is_dir() else [entry]:
-            if path.is_file():
-                st = path.stat()
-                out.append((path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
-    return out
+    out: list[tuple[tuple[str, ...], int, int]] = []
+    for name in _entries(folder):
+        _walk(folder / name, (name,), out)
+    return [("/".join(parts), size, mtime) for parts, size, mtime in sorted(out)]
+
+
+def _walk(path: Path, parts: tuple[str, ...], out: list) -> None:
+    """Files under ``path`` (itself, if a file); symbolic links to folders are not followed."""
+    if path.is_dir() and not path.is_symlink():
+        with os.scandir(path) as entries:
+            for entry in entries:
+                _walk(Path(entry.path), (*parts, entry.name), out)
+    elif path.is_file():
+        st = path.stat()
+        out.append((parts, st.st_size, st.st_mtime_ns))
 
 
 def _swap(published: Path, staged: Path, parked: Path) -> None:
@@ -166,13 +178,17 @@ def prune_figures(figures: Path, notebook_folders: Iterable[str]) -> list[str]:
     """Remove what the main job did not make from a figures folder: only the chart pack and the
     folders of existing notebooks stay (a notebook run by hand with another name, or one deleted
     since, leaves charts that must not reach the gallery). Returns what was removed, as paths."""
-    keep = {PACK_FOLDER, *notebook_folders}
     removed = []
-    for entry in sorted(figures.iterdir()) if figures.is_dir() else []:
-        if entry.name not in keep:
-            removed.append(entry.relative_to(figures.parent).as_posix() + ("/" if entry.is_dir() else ""))
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for entry in figures_not_made(figures, notebook_folders):
+        removed.append(entry.relative_to(figures.parent).as_posix() + ("/" if entry.is_dir() else ""))
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     return removed
+
+
+def figures_not_made(figures: Path, notebook_folders: Iterable[str]) -> list[Path]:
+    """What ``prune_figures`` removes: everything but the chart pack and the notebooks' folders."""
+    keep = {PACK_FOLDER, *notebook_folders}
+    return [entry for entry in sorted(figures.iterdir()) if entry.name not in keep] if figures.is_dir() else []
 
 
 def prune_report(reports: Path, charts: Iterable[str], profiles: Iterable[Path]) -> list[str]:

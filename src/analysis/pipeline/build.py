@@ -4,7 +4,7 @@
 pinned in ``data/sources.toml``, selects each catalogue indicator's series, computes the derived ones,
 maps source geo codes to ISO3 economies (the aggregates the sources publish themselves, such as
 ``EAS``, ``x84`` or M49 region codes, go to the separate ``source_aggregates`` table), validates the
-rows (``schema.validate_indicators``) and writes ``data/processed/`` through a staging directory so
+rows (``schema.validate_indicator_chunks``) and writes ``data/processed/`` through a staging directory so
 that a failed build leaves the previous store exactly as it was. Every table is written in the
 layout :mod:`analysis.config.tables` declares, after a check against the schema derived from it.
 
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
@@ -37,10 +38,10 @@ from analysis.core.atomic import staged_directory
 from analysis.core.errors import FetchError, InputError, StoreError
 from analysis.core.fingerprint import code_sha256
 from analysis.pipeline import age_structure, flags
-from analysis.pipeline.countries import build_countries, to_iso3
+from analysis.pipeline.countries import GEO_SCHEMES, build_countries, iso3_of_rows
 from analysis.pipeline.derive import derive, projection
 from analysis.pipeline.parsers import DDF_GEO_KEYS, ROW_ATTRIBUTES, VALUE_ATTRIBUTES, parse_file
-from analysis.pipeline.schema import validate_indicators, validate_table
+from analysis.pipeline.schema import validate_indicator_chunks, validate_table
 from analysis.rules.aggregates import compute_aggregates
 from analysis.rules.latest import compute_latest
 
@@ -56,6 +57,12 @@ PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=T
 #: filter on indicator_id skips whole row groups by their statistics.
 ROW_GROUP_ROWS = 32_768
 FETCH_HINT = "run `python -m analysis fetch`"
+GEO_SCHEME_DTYPE = pd.CategoricalDtype(GEO_SCHEMES)
+#: The columns of the indicators table that latest values and group aggregates read.
+RULE_COLUMNS = ("iso3", "indicator_id", "year", "value", "unit", "source_id", "vintage", "projection")
+#: Rows per chunk (of whole indicators) in the steps whose temporaries grow with the rows they hold:
+#: validation, latest values and group aggregates. Bounds their memory whatever the size of the inputs.
+CHUNK_ROWS = 1 << 19
 
 
 # ----------------------------------------------------------------------------- report
@@ -161,7 +168,9 @@ def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry)
     row, file (registry file id).
 
     A selected indicator keeps its source's uncertainty bounds and row attributes (empty where the source
-    has none).
+    has none). ``geo_scheme`` and ``file`` are categoricals with fixed categories (one value per file), and
+    every column has the same dtype whatever the file, so that concatenating indicators keeps them compact
+    instead of falling back to per-row Python objects.
     """
     parts = []
     for fid in ind.file_ids:
@@ -185,14 +194,34 @@ def _select(ind: Indicator, frames: dict[str, pd.DataFrame], registry: Registry)
         if picked.empty:
             raise InputError(path, f"indicator {ind.id}: no rows match select {ind.select}", rule="catalogue select")
         # geo_scheme is one value per file: set it after the row selection, not through it.
-        parts.append(picked.assign(geo_scheme=frame["geo_scheme"].iloc[0], file=fid))
+        parts.append(picked.assign(geo_scheme=_constant(frame["geo_scheme"].iloc[0], len(picked), GEO_SCHEME_DTYPE),
+                                   file=_constant(fid, len(picked), _file_dtype(registry))))
     picked = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     if ind.combine == "sum":
         picked = _combine_sum(ind, picked, registry)
     _check_unambiguous(ind, picked, frames, registry)
-    # reindex, not loc: files without bounds (and summed rows, whose bounds do not add) get empty ones.
-    return picked.reindex(columns=["geo", "geo_scheme", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "row",
-                                   "file"])
+    return _selected_layout(picked)
+
+
+def _constant(value: str, n: int, dtype: pd.CategoricalDtype) -> pd.Categorical:
+    if value not in dtype.categories:
+        raise ValueError(f"{value!r} is not one of {list(dtype.categories)}")
+    return pd.Categorical.from_codes(np.full(n, dtype.categories.get_loc(value), dtype=np.int16), dtype=dtype)
+
+
+def _file_dtype(registry: Registry) -> pd.CategoricalDtype:
+    """Every registry file id as a category: one small integer per row instead of a repeated string."""
+    return pd.CategoricalDtype([f.id for f in registry.files])
+
+
+def _selected_layout(picked: pd.DataFrame) -> pd.DataFrame:
+    """The columns of :func:`_select` in order; bounds and row attributes a file lacks are added empty
+    (summed rows too: their bounds do not add), with one dtype per column whatever the file."""
+    out = picked.reindex(columns=["geo", "geo_scheme", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "row",
+                                  "file"])
+    dtypes = {c: "float64" for c in VALUE_ATTRIBUTES} | {c: "str" for c in ROW_ATTRIBUTES}
+    changes = {c: t for c, t in dtypes.items() if str(out[c].dtype) != t}
+    return out.astype(changes) if changes else out
 
 
 def _dims(frame: pd.DataFrame) -> list[str]:
@@ -259,9 +288,8 @@ def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[s
 
     Returns (rows of economies with ``iso3``, rows of source aggregates, per aggregate code its row count).
     """
-    mapped, unmapped = to_iso3(long, countries)
-    # to_iso3 keeps the index of ``long``: the rows it did not map are the aggregates.
-    aggregate_rows = long.loc[~long.index.isin(mapped.index)]
+    iso3, unmapped = iso3_of_rows(long, countries)
+    ok = iso3.notna().to_numpy(dtype=bool)
     if len(unmapped):
         geo = unmapped["geo"].astype(str)
         scheme = unmapped["geo_scheme"].astype(str)
@@ -277,27 +305,55 @@ def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[s
                              f"unknown {sch} country code {code!r}: not an economy of the countries table and "
                              f"not an aggregate listed by the source ({len(unknown)} such code(s))",
                              row=int(hit["row"]), rule="known economy")
-    return mapped, aggregate_rows, unmapped
+    mapped = long.loc[ok].assign(iso3=iso3[ok])
+    return mapped, long.loc[~ok], unmapped
 
 
 # ----------------------------------------------------------------------------- writing
 
 
 def _to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
-    """The table in its declared arrow schema, without pandas metadata: the file depends on the data only."""
-    table = pa.Table.from_pandas(tables.conform(name, frame), schema=tables.table(name).arrow_schema(),
-                                 preserve_index=False)
-    return table.replace_schema_metadata(None)
+    """The table's columns as arrow arrays, in declared order, without pandas metadata: the file depends
+    on the data only. Categorical columns (the build's compact strings) stay dictionary arrays here;
+    :func:`write_table` casts each row group to the declared schema, so the strings are never all in
+    memory at once. A frame without categoricals is conformed first (tests write synthetic tables)."""
+    if not any(isinstance(dtype, pd.CategoricalDtype) for dtype in frame.dtypes):
+        frame = tables.conform(name, frame)
+    declared = tables.table(name).columns
+    return pa.Table.from_arrays([_arrow_column(frame[c.name], c.arrow_type) for c in declared],
+                                names=[c.name for c in declared])
+
+
+def _arrow_column(column: pd.Series, arrow_type: pa.DataType) -> pa.Array:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                              pa.array(column.cat.categories.astype(str), arrow_type))
+    return pa.array(column, type=arrow_type, from_pandas=True)
 
 
 def _row_groups(frame: pd.DataFrame) -> list[tuple[int, int]]:
     """(start, stop) of each row group: a new one at each indicator and every ROW_GROUP_ROWS rows, so
     a read filtered on indicator_id skips whole row groups by their statistics."""
-    ids = frame["indicator_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=int)
-    bounds = list(starts) + [len(ids)]
-    return [(start, min(hi, start + ROW_GROUP_ROWS)) for lo, hi in zip(bounds[:-1], bounds[1:])
+    return [(start, min(hi, start + ROW_GROUP_ROWS)) for lo, hi in _runs(pd.factorize(frame["indicator_id"])[0])
             for start in range(lo, hi, ROW_GROUP_ROWS)]
+
+
+def _runs(codes: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of equal values."""
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], dtype=int)
+    return list(zip(starts.tolist(), np.r_[starts[1:], len(codes)].tolist()))
+
+
+def _chunks(codes: np.ndarray, limit: int = CHUNK_ROWS) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive runs of equal codes joined up to about ``limit`` rows (a run is never split)."""
+    chunks: list[tuple[int, int]] = []
+    for lo, hi in _runs(codes):
+        if chunks and hi - chunks[-1][0] <= limit:
+            chunks[-1] = (chunks[-1][0], hi)
+        else:
+            chunks.append((lo, hi))
+    return chunks
 
 
 def write_table(name: str, frame: pd.DataFrame, path: Path) -> None:
@@ -305,18 +361,60 @@ def write_table(name: str, frame: pd.DataFrame, path: Path) -> None:
 
     ``frame`` is conformed first (declared columns, order and dtypes; columns that may be empty or
     have a default are added when absent), so tests can write a synthetic store the reader accepts.
+    Each row group is cast to the declared schema on its own (see :func:`_to_arrow`).
     """
-    table = _to_arrow(name, frame)
-    sorting = [pq.SortingColumn(table.schema.get_field_index(c)) for c in tables.table(name).sort_by]
+    schema = tables.table(name).arrow_schema()
+    sorting = [pq.SortingColumn(schema.get_field_index(c)) for c in tables.table(name).sort_by]
     groups = _row_groups(frame) if name == "indicators" and len(frame) else [(0, len(frame))]
-    with pq.ParquetWriter(path, table.schema, sorting_columns=sorting, **PARQUET_OPTIONS) as writer:
+    table = _to_arrow(name, frame)
+    with pq.ParquetWriter(path, schema, sorting_columns=sorting, **PARQUET_OPTIONS) as writer:
         for start, stop in groups:
-            writer.write_table(table.slice(start, stop - start))
+            writer.write_table(table.slice(start, stop - start).cast(schema))
 
 
 def _checked(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The table in its declared layout, checked against the schema derived from the declaration."""
     return validate_table(name, tables.conform(name, frame))
+
+
+# ----------------------------------------------------------------------------- freshness
+
+
+def _fingerprint(files: list[SourceFile], catalogue: Catalogue, registry: Registry, raw_dir: Path,
+                 as_of: date) -> dict:
+    """What the manifest records of a build's inputs (raw files checked against their pins on the way)."""
+    if not (raw_dir / MEMBERS_FILE).is_file():
+        raise FetchError(f"{MEMBERS_FILE.as_posix()}: references table missing from data/raw; {FETCH_HINT}")
+    return {
+        "format": MANIFEST_FORMAT,
+        "inputs": _verify_inputs(files, raw_dir),
+        "references": {f"references/{p.name}": sha256_file(p)
+                       for p in sorted((raw_dir / "references").glob("*.csv"))},
+        "catalogue_sha256": sha256_file(catalogue.source_path),
+        "sources_sha256": sha256_file(registry.source_path),
+        "code": code_fingerprint(),
+        "as_of": as_of.isoformat(),
+        "tables": {"version": tables.TABLES_VERSION, "sha256": tables.declaration_sha256()},
+    }
+
+
+def _is_current(fingerprint: dict, processed_dir: Path) -> bool:
+    """The store in ``processed_dir`` was built from exactly these inputs and is intact: nothing to rebuild."""
+    previous = _read_manifest(processed_dir)
+    return (previous is not None and {k: previous.get(k) for k in fingerprint} == fingerprint
+            and _outputs_intact(previous, processed_dir))
+
+
+def store_up_to_date(raw_dir: Path | None = None, processed_dir: Path | None = None,
+                     as_of: date | None = None) -> bool:
+    """Whether ``build_store()`` (without ``force``) would skip, decided as it decides, without building.
+    Raises what it would raise before parsing (a raw file missing or failing its pin)."""
+    raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw_dir()
+    registry = load_registry()
+    catalogue = load_catalogue(registry=registry)
+    files = _needed_files(catalogue, registry)
+    fingerprint = _fingerprint(files, catalogue, registry, raw_dir, as_of or settings.AS_OF)
+    return _is_current(fingerprint, Path(processed_dir) if processed_dir is not None else paths.processed_dir())
 
 
 # ----------------------------------------------------------------------------- the build
@@ -338,28 +436,12 @@ def build_store(force: bool = False, progress: bool = True, raw_dir: Path | None
     registry = load_registry()
     catalogue = load_catalogue(registry=registry)
     files = _needed_files(catalogue, registry)
-    members_path = raw_dir / MEMBERS_FILE
-    if not members_path.is_file():
-        raise FetchError(f"{MEMBERS_FILE.as_posix()}: references table missing from data/raw; {FETCH_HINT}")
-    inputs = _verify_inputs(files, raw_dir)
-    fingerprint = {
-        "format": MANIFEST_FORMAT,
-        "inputs": inputs,
-        "references": {f"references/{p.name}": sha256_file(p)
-                       for p in sorted((raw_dir / "references").glob("*.csv"))},
-        "catalogue_sha256": sha256_file(catalogue.source_path),
-        "sources_sha256": sha256_file(registry.source_path),
-        "code": code_fingerprint(),
-        "as_of": as_of.isoformat(),
-        "tables": {"version": tables.TABLES_VERSION, "sha256": tables.declaration_sha256()},
-    }
-    previous = _read_manifest(processed_dir)
-    if (not force and previous is not None
-            and {k: previous.get(k) for k in fingerprint} == fingerprint and _outputs_intact(previous, processed_dir)):
+    fingerprint = _fingerprint(files, catalogue, registry, raw_dir, as_of)
+    if not force and _is_current(fingerprint, processed_dir):
         return BuildReport(skipped=True, seconds=time.perf_counter() - start, processed_dir=shown_dir)
 
     frames = _parse_all(files, raw_dir, progress)
-    outputs, stats = assemble(catalogue, registry, frames, members_path, as_of=as_of)
+    outputs, stats = assemble(catalogue, registry, frames, raw_dir / MEMBERS_FILE, as_of=as_of)
     manifest = dict(fingerprint)
     manifest["summary"] = stats
     _commit(outputs, manifest, processed_dir)
@@ -381,50 +463,34 @@ def _parse_all(files: list[SourceFile], raw_dir: Path, progress: bool) -> dict[s
 
 def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.DataFrame],
              members_path: Path, *, as_of: date) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Parsed files -> the store tables (validated). Pure apart from reading the members file.
+    """Parsed files -> the store tables (validated). Pure apart from reading the members file and
+    emptying ``frames``.
 
     Rows travel with a small integer ``ind`` (position in the catalogue) instead of repeated strings;
     the descriptive columns (indicator_id, unit, source_id, vintage, current) are attached once at the
     end. ``current`` marks the series that stands for its concept (the catalogue's ``[[concept]]``
     rule); the other series stay in the store, and only current rows make latest values and aggregates.
+
+    Peak memory grows with the inputs, so each intermediate is released as soon as the next step has
+    what it needs: ``frames`` is emptied once the countries, the age structure and the selected rows
+    are taken from it, and the long and mapped rows are dropped once they are turned into the next form.
     """
     countries = _countries(frames, registry, load_members(members_path))
-    position = {ind.id: i for i, ind in enumerate(catalogue)}
-
-    selected = []
-    for ind in catalogue:
-        if ind.is_derived:
-            continue
-        rows = _select(ind, frames, registry)
-        selected.append(rows.assign(projection=projection(ind, rows["year"]), ind=np.int32(position[ind.id])))
-    long = pd.concat(selected, ignore_index=True)
-    mapped, aggregate_rows, unmapped = _map_geo(long, countries, _known_geo_codes(frames, registry), registry)
-    mapped = mapped.loc[:, ["iso3", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "projection", "row", "file",
-                            "ind"]]
-    _check_unique_iso3(mapped, catalogue, registry)
-
-    splits = flags.status_splits(catalogue)
-    blocks = _split_blocks(mapped, catalogue)
-    flags.check_totals(blocks, splits, registry)
-    blocks = flags.flag_suspect(blocks, splits)
-    for ind in catalogue.derivation_order():
-        a_id, b_id = ind.derive.of
-        blocks[ind.id] = derive(ind, position[ind.id], blocks[a_id], blocks[b_id])
-    rows = pd.concat([blocks[i] for i in catalogue.ids if i in blocks], ignore_index=True)
-    rows = _describe(rows, catalogue)
-
-    file_of = {f.id: f.path for f in registry.files}
-    indicators = validate_indicators(rows, known_iso3=set(countries["iso3"].astype(str)),
-                                     bounds=catalogue.bounds(), file_of=file_of)
-    indicators = _sorted(indicators, "indicators")
-    # Suspect rows stay in the store but take no part in latest values or group statistics.
-    current = flags.usable(indicators.loc[indicators["current"].to_numpy(dtype=bool)])
-
-    latest = _latest(current, catalogue)
-    aggregates = compute_aggregates(current, countries, min_coverage=settings.MIN_COVERAGE,
-                                    groups=settings.AGGREGATE_GROUPS, on=as_of,
-                                    weight_indicator=settings.WEIGHT_INDICATOR)
+    long = _selected_rows(catalogue, frames, registry)
+    known = _known_geo_codes(frames, registry)
     ages = age_structure.from_frames(frames, registry, catalogue, countries)
+    frames.clear()
+    mapped, aggregate_rows, unmapped = _map_geo(long, countries, known, registry)
+    del long
+    source_aggregates = _source_aggregates(aggregate_rows, catalogue)
+    del aggregate_rows
+    rows = _indicator_rows(mapped, catalogue, registry)
+    del mapped
+
+    indicators = _validated(rows, catalogue, registry, countries)
+    del rows
+    indicators = _sorted(indicators, "indicators")
+    latest, aggregates = _rule_tables(indicators, catalogue, countries, as_of)
     present = set(indicators["indicator_id"].unique().tolist())
     stats = {
         "indicators": len(present),
@@ -434,9 +500,37 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
         "empty_indicators": sorted(set(catalogue.ids) - present),
     }
     outputs = {"indicators": indicators, "countries": countries, "latest": latest, "aggregates": aggregates,
-               "age_structure": ages, "source_aggregates": _source_aggregates(aggregate_rows, catalogue),
-               "_unmapped": unmapped}
+               "age_structure": ages, "source_aggregates": source_aggregates, "_unmapped": unmapped}
     return outputs, stats
+
+
+def _selected_rows(catalogue: Catalogue, frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
+    """The rows of every selected indicator, indicator after indicator, with ``projection`` and ``ind``."""
+    position = {ind.id: i for i, ind in enumerate(catalogue)}
+    selected = []
+    for ind in catalogue:
+        if ind.is_derived:
+            continue
+        rows = _select(ind, frames, registry)
+        selected.append(rows.assign(projection=projection(ind, rows["year"]), ind=np.int32(position[ind.id])))
+    return pd.concat(selected, ignore_index=True)
+
+
+def _indicator_rows(mapped: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> pd.DataFrame:
+    """Mapped rows -> the rows of every indicator, derived ones included, with their quality flags."""
+    position = {ind.id: i for i, ind in enumerate(catalogue)}
+    mapped = mapped.loc[:, ["iso3", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "projection", "row", "file",
+                            "ind"]]
+    _check_unique_iso3(mapped, catalogue, registry)
+    splits = flags.status_splits(catalogue)
+    blocks = _split_blocks(mapped, catalogue)
+    del mapped
+    flags.check_totals(blocks, splits, registry)
+    blocks = flags.flag_suspect(blocks, splits)
+    for ind in catalogue.derivation_order():
+        a_id, b_id = ind.derive.of
+        blocks[ind.id] = derive(ind, position[ind.id], blocks[a_id], blocks[b_id])
+    return pd.concat([blocks.pop(i) for i in catalogue.ids if i in blocks], ignore_index=True)
 
 
 def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -447,12 +541,94 @@ def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame
     return _sorted(table, "source_aggregates")
 
 
-def _latest(indicators: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """``latest.parquet``: each indicator's latest value within its catalogue window."""
+def _validated(rows: pd.DataFrame, catalogue: Catalogue, registry: Registry,
+               countries: pd.DataFrame) -> pd.DataFrame:
+    """The indicator rows described and validated chunk by chunk, each kept in compact form
+    (:func:`_compact`): the store's string columns exist for one chunk at a time."""
+    file_of = {f.id: f.path for f in registry.files}
+    known = set(countries["iso3"].astype(str))
+    compact = _compact_dtypes(catalogue, known)
+    # An empty store is still validated (as one empty chunk), as it was in one call.
+    bounds = _chunks(rows["ind"].to_numpy()) or [(0, 0)]
+    chunks = (_describe(rows.iloc[lo:hi], catalogue) for lo, hi in bounds)
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{c: _categorical(frame[c], dtype) for c, dtype in compact.items()})
+
+    kept = validate_indicator_chunks(chunks, known_iso3=known, bounds=catalogue.bounds(), file_of=file_of, keep=keep)
+    return pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+
+
+def _compact_dtypes(catalogue: Catalogue, known_iso3: set[str]) -> dict[str, pd.CategoricalDtype]:
+    """Categoricals for the indicators table's repeated strings, their categories sorted so that sorting
+    and factorizing give the order of the strings. Every value is known before the rows are read:
+    economies from the countries table (validation rejects others), the rest from the catalogue.
+    Writing turns them back into the declared strings (:func:`write_table` conforms each row group)."""
+    inds = catalogue.indicators
+
+    def sorted_dtype(values) -> pd.CategoricalDtype:
+        return pd.CategoricalDtype(sorted(set(values)))
+
+    return {"iso3": sorted_dtype(known_iso3), "indicator_id": sorted_dtype(i.id for i in inds),
+            "unit": sorted_dtype(i.unit for i in inds),
+            "source_id": sorted_dtype(catalogue.series[i.id][0] for i in inds),
+            "vintage": sorted_dtype(catalogue.series[i.id][1] for i in inds)}
+
+
+def _rule_tables(indicators: pd.DataFrame, catalogue: Catalogue, countries: pd.DataFrame,
+                 as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``latest.parquet`` and ``aggregates.parquet`` from the current, usable rows, chunk by chunk of whole
+    indicators: both rules work per indicator (group aggregates also read the weight indicator, which
+    every chunk is given), so the chunks' results put together are those of one call on all rows."""
+    # Suspect rows stay in the store but take no part in latest values or group statistics.
+    use = indicators["current"].to_numpy(dtype=bool) & flags.usable_mask(indicators)
+    economies = sorted(indicators.loc[use, "iso3"].astype(str).unique())
     windows = {ind.id: ind.window or settings.DEFAULT_WINDOW for ind in catalogue}
-    latest = compute_latest(indicators, window=windows, ref_year=None,
-                            iso3=sorted(indicators["iso3"].astype(str).unique()))
-    return _sorted(latest, "latest")
+    is_weight = (indicators["indicator_id"] == settings.WEIGHT_INDICATOR).to_numpy(dtype=bool)
+    weights = _rule_rows(indicators, use & is_weight)
+    latest, aggregates = [], []
+    for lo, hi in _chunks(pd.factorize(indicators["indicator_id"])[0]):
+        part = _rule_rows(indicators.iloc[lo:hi], use[lo:hi])
+        if part.empty:
+            continue
+        latest.append(compute_latest(part, window=windows, ref_year=None, iso3=economies))
+        has_weights = bool(is_weight[lo:hi].any())
+        groups = compute_aggregates(part if has_weights else pd.concat([part, weights], ignore_index=True), countries,
+                                    min_coverage=settings.MIN_COVERAGE, groups=settings.AGGREGATE_GROUPS, on=as_of,
+                                    weight_indicator=settings.WEIGHT_INDICATOR)
+        aggregates.append(groups if has_weights else
+                          groups.loc[(groups["indicator_id"] != settings.WEIGHT_INDICATOR).to_numpy(dtype=bool)])
+    if not latest:  # no usable row at all: the rules' own empty tables
+        empty = _rule_rows(indicators, np.zeros(len(indicators), dtype=bool))
+        latest = [compute_latest(empty, window=windows, ref_year=None, iso3=economies)]
+        aggregates = [compute_aggregates(empty, countries, min_coverage=settings.MIN_COVERAGE,
+                                         groups=settings.AGGREGATE_GROUPS, on=as_of,
+                                         weight_indicator=settings.WEIGHT_INDICATOR)]
+    aggregates = pd.concat(aggregates, ignore_index=True).sort_values(list(tables.table("aggregates").sort_by),
+                                                                      kind="stable")
+    return _sorted(pd.concat(latest, ignore_index=True), "latest"), aggregates.reset_index(drop=True)
+
+
+def _rule_rows(indicators: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """The rows the rules read, with the store's dtypes (the compact categoricals turned back into strings)."""
+    rows = indicators.loc[mask, list(RULE_COLUMNS)]
+    compact = {c: _strings(rows[c]) for c in RULE_COLUMNS if isinstance(rows[c].dtype, pd.CategoricalDtype)}
+    return rows.assign(**compact) if compact else rows
+
+
+def _strings(column: pd.Series) -> pd.Series:
+    """A categorical of strings as the store's ``string`` dtype, cast in arrow (no per-row Python objects)."""
+    array = _arrow_column(column, pa.string()).cast(pa.large_string())
+    return pd.Series(pd.array(array, dtype=pd.StringDtype()), index=column.index, name=column.name)
+
+
+def _categorical(column: pd.Series, dtype: pd.CategoricalDtype) -> pd.Series:
+    """Strings as a categorical of known categories, matched in arrow; a value outside them is an error."""
+    codes = pc.index_in(pa.array(column.array), value_set=pa.array(dtype.categories.astype(str), pa.string()))
+    if codes.null_count != column.isna().sum():
+        raise StoreError(f"{column.name}: a value outside the expected {len(dtype.categories)} categories")
+    codes = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=column.index, name=column.name)
 
 
 def _countries(frames: dict[str, pd.DataFrame], registry: Registry, members: pd.DataFrame) -> pd.DataFrame:

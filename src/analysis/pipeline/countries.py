@@ -7,6 +7,7 @@ ISO3 list is written in code.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 GEO_SCHEMES = ("iso3", "m49", "ilo")
@@ -131,24 +132,52 @@ def to_iso3(frame: pd.DataFrame, countries: pd.DataFrame) -> tuple[pd.DataFrame,
     added (order kept), and a table geo, geo_scheme, rows of the codes that did not map
     (source aggregates such as ``EAS`` or ``x84``, or codes unknown to the countries table).
     """
+    iso3, unmapped = iso3_of_rows(frame, countries)
+    ok = iso3.notna().to_numpy(dtype=bool)
+    return frame.loc[ok].assign(iso3=iso3[ok]), unmapped
+
+
+def iso3_of_rows(frame: pd.DataFrame, countries: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """The ISO3 of each row of ``frame`` (``<NA>`` where its code is not an economy), and the unmapped
+    table of :func:`to_iso3`.
+
+    Each distinct (geo_scheme, geo) pair is mapped once and the result spread to the rows by position:
+    a few thousand codes stand for millions of rows, so no per-row string is built on the way.
+    """
     unknown = sorted(set(frame["geo_scheme"].dropna().unique()) - set(GEO_SCHEMES))
     if unknown or frame["geo_scheme"].isna().any():
         raise ValueError(f"geo_scheme must be one of {GEO_SCHEMES}; found {unknown or ['<NA>']}")
-    geo = frame["geo"].astype("string").str.strip()
-    scheme = frame["geo_scheme"].astype("string")
+    codes, pairs = _distinct_pairs(frame["geo_scheme"], frame["geo"])
+    iso3 = _iso3_of_codes(pairs["geo"].astype("string").str.strip(), pairs["geo_scheme"].astype("string"), countries)
+    rows = pd.Series(iso3.to_numpy()[codes], index=frame.index, dtype="string")
+    missing = iso3.isna().to_numpy(dtype=bool)
+    counts = np.bincount(codes, minlength=len(pairs))
+    unmapped = (pd.DataFrame({"geo": pairs["geo"].astype("string").str.strip()[missing],
+                              "geo_scheme": pairs["geo_scheme"].astype("string")[missing],
+                              "rows": counts[missing].astype("int64")})
+                .groupby(["geo_scheme", "geo"], dropna=False)["rows"].sum().reset_index()
+                .loc[:, ["geo", "geo_scheme", "rows"]])
+    return rows, unmapped.astype({"rows": "int64"}).reset_index(drop=True)
+
+
+def _distinct_pairs(scheme: pd.Series, geo: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """Per row the position of its (geo_scheme, geo) pair in the table of distinct pairs (first seen first)."""
+    scheme_codes, schemes = pd.factorize(scheme)
+    geo_codes, geos = pd.factorize(geo, use_na_sentinel=False)
+    # One integer per pair: factorizing integers is far cheaper than factorizing pairs of strings.
+    codes, combined = pd.factorize(scheme_codes.astype(np.int64) * max(len(geos), 1) + geo_codes)
+    pairs = pd.DataFrame({"geo_scheme": pd.Series(schemes, dtype="string").to_numpy()[combined // max(len(geos), 1)],
+                          "geo": pd.Series(geos, dtype="string").to_numpy()[combined % max(len(geos), 1)]})
+    return codes, pairs.astype("string")
+
+
+def _iso3_of_codes(geo: pd.Series, scheme: pd.Series, countries: pd.DataFrame) -> pd.Series:
+    """ISO3 of each (stripped) code, ``<NA>`` where it names no economy of ``countries``."""
     economies = countries["iso3"].astype("string")
     by_m49 = (countries.loc[countries["m49"].notna(), ["m49", "iso3"]]
               .drop_duplicates("m49").set_index("m49")["iso3"].astype("string"))
-
     as_code = geo.str.upper()
     as_m49 = pd.to_numeric(geo.where(scheme == "m49").where(geo.str.fullmatch(r"\d+")), errors="coerce")
     from_m49 = as_m49.astype("Int64").map(by_m49)
     iso3 = as_code.where(scheme != "m49", from_m49.astype("string"))
-    iso3 = iso3.where(iso3.isin(economies.to_numpy()))
-
-    ok = iso3.notna().to_numpy(dtype=bool)
-    mapped = frame.loc[ok].assign(iso3=iso3[ok].astype("string"))
-    unmapped = (pd.DataFrame({"geo": geo[~ok], "geo_scheme": scheme[~ok]})
-                .groupby(["geo_scheme", "geo"], dropna=False).size().rename("rows").reset_index()
-                .loc[:, ["geo", "geo_scheme", "rows"]])
-    return mapped, unmapped.astype({"rows": "int64"}).reset_index(drop=True)
+    return iso3.where(iso3.isin(economies.to_numpy())).astype("string")

@@ -81,6 +81,10 @@ class FetchState:
         self._record_stat(rel_path, st, sha)
         return sha
 
+    def holds(self, source_file: SourceFile) -> bool:
+        """Whether ``raw_dir`` holds the file with its pinned sha256: then fetch leaves it alone."""
+        return self.current_sha256(source_file.path) == source_file.sha256
+
     def record(self, rel_path: str, sha: str) -> None:
         """Remember the hash of a file that fetch has just placed."""
         self._record_stat(rel_path, (self.raw_dir / rel_path).stat(), sha)
@@ -359,6 +363,16 @@ def _human_bytes(n: int) -> str:
     return f"{size:.1f} GB"
 
 
+def files_to_place(raw_dir: Path | None = None, registry: Registry | None = None) -> list[str]:
+    """Ids of the registry files ``fetch_all`` would copy or download (missing, or failing their pinned
+    sha256), decided as it decides, without placing anything; hashes learnt are kept for the next run."""
+    registry = registry or load_registry()
+    state = FetchState(Path(raw_dir) if raw_dir is not None else paths.raw_dir())
+    todo = [f.id for f in registry.files if not state.holds(f)]
+    state.save(best_effort=True)
+    return todo
+
+
 def fetch_all(mirror: Path | str | None = None, download: bool = True, progress: bool = True,
               raw_dir: Path | None = None, registry: Registry | None = None,
               policy: DownloadPolicy | None = None) -> FetchReport:
@@ -410,10 +424,10 @@ class _Fetcher:
         return self._pooches[retries]
 
     def fetch_one(self, source_file: SourceFile) -> None:
-        current = self.state.current_sha256(source_file.path)
-        if current == source_file.sha256:
+        if self.state.holds(source_file):
             self.report.already_valid += 1
             return
+        current = self.state.current_sha256(source_file.path)  # hashed once: holds() recorded it
         mirror_copy = self.mirror.file(source_file)
         missing_mirror = self.mirror.explicit and not self.mirror.exists
         if mirror_copy is None and (source_file.mirror_only or not self.download or missing_mirror):

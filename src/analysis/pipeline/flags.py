@@ -158,4 +158,11 @@ def usable(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows fit for latest values and aggregates: all but those flagged suspect."""
     if "flag" not in frame.columns:
         return frame
-    return frame.loc[(frame["flag"] != SUSPECT).fillna(True).to_numpy(dtype=bool)]
+    return frame.loc[usable_mask(frame)]
+
+
+def usable_mask(frame: pd.DataFrame) -> np.ndarray:
+    """True for the rows :func:`usable` keeps."""
+    if "flag" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    return (frame["flag"] != SUSPECT).fillna(True).to_numpy(dtype=bool)

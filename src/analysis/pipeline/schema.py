@@ -11,7 +11,7 @@ vectorised (pandera runs them column-wise), so a million rows take well under a 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 
 import numpy as np
@@ -201,6 +201,44 @@ def validate_indicators(df: pd.DataFrame, *, known_iso3: set[str],
     number of further violations per rule. Returns the rows in the declared columns, order and
     dtypes (without ``row``/``file``), index reset.
     """
+    frame, cases = _checked_indicators(df, known_iso3, bounds, file_of)
+    if cases is not None:
+        raise _to_input_error(frame, cases, bounds, file_of) from None
+    return frame
+
+
+def validate_indicator_chunks(chunks: Iterable[pd.DataFrame], *, known_iso3: set[str],
+                              bounds: Mapping[str, tuple[float, float]], file_of: Mapping[str, str] | None = None,
+                              keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> list[pd.DataFrame]:
+    """:func:`validate_indicators` over consecutive chunks of whole indicators, one chunk in memory at a time.
+
+    Every rule is checked within a row, or within one indicator (the primary key and the current-vintage
+    key both hold ``indicator_id``), so chunks that never split an indicator find exactly the violations
+    of one call on their concatenation, and raise the same error: the first violation in order, with the
+    further ones counted over all chunks. Each valid chunk is passed through ``keep`` (e.g. a more compact
+    form) before the next is read; the kept chunks are returned in order.
+    """
+    kept: list[pd.DataFrame] = []
+    first: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    later: Counter = Counter()
+    for chunk in chunks:
+        frame, cases = _checked_indicators(chunk, known_iso3, bounds, file_of)
+        if cases is None:
+            if first is None:
+                kept.append(keep(frame) if keep is not None else frame)
+        elif first is None:
+            first = (frame, cases)
+            kept.clear()  # nothing will be stored: free the memory
+        else:
+            later.update(_violations(cases)["rule"])
+    if first is not None:
+        raise _to_input_error(*first, bounds, file_of, later=later) from None
+    return kept
+
+
+def _checked_indicators(df: pd.DataFrame, known_iso3: set[str], bounds: Mapping[str, tuple[float, float]],
+                        file_of: Mapping[str, str] | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(rows typed for the store, None) when valid, else (the rows as checked, pandera's failure cases)."""
     declared = tables.table(INDICATORS)
     missing = [c.name for c in tables.required_columns(INDICATORS) if c.name not in df.columns]
     if missing:
@@ -214,11 +252,11 @@ def validate_indicators(df: pd.DataFrame, *, known_iso3: set[str],
     try:
         _input_schema(frame, set(known_iso3), bounds).validate(frame, lazy=True)
     except SchemaErrors as exc:
-        raise _to_input_error(frame, exc.failure_cases, bounds, file_of) from None
+        return frame, exc.failure_cases
     except SchemaError as exc:  # non-lazy failures (e.g. a column that cannot be coerced at all)
         raise InputError(_first_file(df, file_of), str(exc).splitlines()[0], rule=RULE_TYPES) from None
     # int64 first: a year held as text or object casts to int16 only through a plain integer.
-    return tables.conform(INDICATORS, frame.assign(year=frame["year"].astype("int64")))
+    return tables.conform(INDICATORS, frame.assign(year=frame["year"].astype("int64"))), None
 
 
 def _first_file(df: pd.DataFrame, file_of: Mapping[str, str] | None) -> str:
@@ -239,23 +277,29 @@ def _rule_of(check: str, column: str | None) -> str:
     return RULE_TYPES
 
 
-def _to_input_error(frame: pd.DataFrame, cases: pd.DataFrame, bounds: Mapping[str, tuple[float, float]],
-                    file_of: Mapping[str, str] | None) -> InputError:
-    """The first offending row (in frame order) as an InputError; other violations counted per rule."""
+def _violations(cases: pd.DataFrame) -> pd.DataFrame:
+    """One row per (row position, rule) of pandera's located failure cases, in row order."""
     cases = cases.assign(rule=[_rule_of(str(c), col) for c, col in zip(cases["check"], cases["column"])])
     located = cases.loc[cases["index"].notna()]
-    if located.empty:  # a schema-level problem (missing column, wrong dtype of a whole column)
+    # One violation per (row, rule): a dataframe-level check reports each column of a failing row.
+    per_row = located.assign(pos=located["index"].astype("int64")).drop_duplicates(["pos", "rule"])
+    return per_row.sort_values(["pos"], kind="stable")
+
+
+def _to_input_error(frame: pd.DataFrame, cases: pd.DataFrame, bounds: Mapping[str, tuple[float, float]],
+                    file_of: Mapping[str, str] | None, later: Counter | None = None) -> InputError:
+    """The first offending row (in frame order) as an InputError; other violations counted per rule
+    (``later``: those of rows after the frame, already counted)."""
+    per_row = _violations(cases)
+    if per_row.empty:  # a schema-level problem (missing column, wrong dtype of a whole column)
         first = cases.iloc[0]
         return InputError(_first_file(frame, file_of),
                           f"column {first['column']}: {first['check']} failed ({first['failure_case']!r})",
-                          rule=first["rule"])
-    # One violation per (row, rule): a dataframe-level check reports each column of a failing row.
-    per_row = located.assign(pos=located["index"].astype("int64")).drop_duplicates(["pos", "rule"])
-    per_row = per_row.sort_values(["pos"], kind="stable")
+                          rule=_rule_of(str(first["check"]), first["column"]))
     first = per_row.iloc[0]
     pos, rule = int(first["pos"]), str(first["rule"])
     problem = _problem(frame, pos, rule, first, bounds, file_of)
-    others = Counter(per_row["rule"].iloc[1:])
+    others = Counter(per_row["rule"].iloc[1:]) + (later or Counter())
     if others:
         detail = ", ".join(f"{n} {r}" for r, n in sorted(others.items()))
         problem += f" (and {sum(others.values())} more violation(s): {detail})"

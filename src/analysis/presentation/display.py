@@ -22,7 +22,7 @@ from analysis.core.errors import AnalysisError
 from analysis.presentation import charts
 from analysis.presentation.charts.common import indicator_year_label
 from analysis.presentation.charts.export import figures_dir
-from analysis.presentation.report.specs import GROUP_TITLES
+from analysis.presentation.groups import GROUP_TITLES
 from analysis.store import api, series
 from analysis.store import intervals as with_bounds
 from analysis.store import messages as key_messages
@@ -296,16 +296,27 @@ def shown_location(path: Path, folder: str) -> str:
     return folder if path.name == folder else f"{folder}/{path.name}"
 
 
+_ATTRIBUTE = re.compile(r'="([^"]*)"')
+
+
+def inline_svg(svg: str) -> str:
+    """An SVG file as a notebook shows it: from its ``<svg>`` element on, line breaks inside attribute
+    values as spaces (what an XML parser makes of them, as IPython's SVG does, without parsing the
+    whole document: one line per element keeps the committed notebooks small)."""
+    body = svg[svg.index("<svg"):].rstrip("\n")
+    return _ATTRIBUTE.sub(lambda m: '="' + m.group(1).replace("\n", " ") + '"', body)
+
+
 def show(chart, name: str, notebook: str) -> None:
     """Export ``chart`` to ``<figures>/<notebook>/<name>.*`` and display it inline.
 
     Prints only the location of the exported files (see :func:`shown_location`).
     """
-    from IPython.display import SVG, display
+    from IPython.display import display
 
     written = charts.save(chart, name, subdir=notebook, made_by=f"notebooks/{notebook}.ipynb")
     # The SVG save() just wrote, not a second drawing: smaller than a PNG, deterministic, and text.
-    display(SVG(filename=str(written["svg"])))
+    display({"image/svg+xml": inline_svg(written["svg"].read_text(encoding="utf-8"))}, raw=True)
     stem = shown_location(written["png"], notebook).removesuffix(".png")
     print(f"Files: {stem}.png, .svg, .pdf; .csv holds the plotted values, .json the sources")
     chart.close()
@@ -426,7 +437,8 @@ def show_messages(group: str | Sequence[str] | None = None, *, country: str | No
         sections = [(f"Key messages: {api.country_names([country])[country]}", key_messages.country_messages(country))]
     else:
         groups = key_messages.GROUPS if group is None else [group] if isinstance(group, str) else list(group)
-        sections = [(f"Key messages: {GROUP_TITLES.get(g, g)}", key_messages.group_messages(g)) for g in groups]
+        found = key_messages.messages_by_group(groups)  # the store read once for every group shown
+        sections = [(f"Key messages: {GROUP_TITLES.get(g, g)}", found[g]) for g in groups]
     sections = [(title, [m for m in items if kinds is None or m.kind in kinds]) for title, items in sections]
     text = "\n\n".join(title + "".join(f"\n- {m.text}" for m in items or []) for title, items in sections)
     markup = "".join(f"<h4>{html.escape(title)}</h4><ul>" + "".join(f"<li>{html.escape(m.text)}</li>" for m in items)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
-
-from analysis.rules.latest import nearest_year
 
 
 def _direction(change: float, better: str | None) -> str:
@@ -52,29 +51,10 @@ def change_since_meeting(df: pd.DataFrame, meeting_year: int,
     data = df.loc[df["value"].notna()]
     if "projection" in data.columns:
         data = data.loc[~data["projection"].fillna(False).astype(bool)]
-    rows = []
-    for (key, ind), frame in data.groupby([by, "indicator_id"], sort=True):
-        near = nearest_year(frame, meeting_year, tolerance)
-        base = near.iloc[0] if len(near) else None
-        row = {by: key, "indicator_id": ind, "meeting_year": meeting_year,
-               "baseline_year": math.nan, "baseline_value": math.nan,
-               "baseline_flag": f"none within +/-{tolerance}",
-               "latest_year": math.nan, "latest_value": math.nan}
-        if base is not None:
-            offset = int(base["year"]) - meeting_year
-            row.update(baseline_year=int(base["year"]), baseline_value=float(base["value"]),
-                       baseline_flag="exact" if offset == 0 else f"nearest ({offset:+d})")
-            later = frame.loc[frame["year"] > base["year"]]
-            if latest_window is not None:
-                lo, hi = latest_window
-                later = later.loc[(later["year"] >= lo) & (later["year"] <= hi)]
-            if not later.empty:
-                last = later.sort_values("year").iloc[-1]
-                row.update(latest_year=int(last["year"]), latest_value=float(last["value"]))
-        rows.append(row)
+    rows = _baselines_and_latest(data, meeting_year, latest_window, tolerance=tolerance, by=by)
     cols = [by, "indicator_id", "meeting_year", "baseline_year", "baseline_value", "baseline_flag",
             "latest_year", "latest_value", "change", "annualised_change", "better", "direction"]
-    if not rows:
+    if not rows[by]:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows)
     span = out["latest_year"] - out["baseline_year"]
@@ -88,6 +68,52 @@ def change_since_meeting(df: pd.DataFrame, meeting_year: int,
     )
     out = out.assign(direction=[_direction(c, better.get(i)) for c, i in zip(out["change"], out["indicator_id"])])
     return out.loc[:, cols]
+
+
+def _first_per_group(group: np.ndarray, rows: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(groups, rows): for each group present among ``rows`` (positions), the row that sorts first by
+    ``keys`` (most significant first; each as long as ``rows``), ties to the earlier position."""
+    if not len(rows):
+        return rows, rows
+    order = np.lexsort((rows, *reversed(keys), group[rows]))
+    groups, picked = group[rows][order], rows[order]
+    first = np.r_[True, groups[1:] != groups[:-1]]
+    return groups[first], picked[first]
+
+
+def _baselines_and_latest(data: pd.DataFrame, meeting_year: int, latest_window: tuple[int, int] | None, *,
+                          tolerance: int, by: str) -> dict[str, list]:
+    """Per ``by`` x indicator (sorted), the baseline around ``meeting_year`` and the latest value after
+    it, as columns. All series at once: a loop over the series cost seconds per report."""
+    data = data.loc[(data[by].notna() & data["indicator_id"].notna()).to_numpy(dtype=bool)]
+    grouped = data.groupby([by, "indicator_id"], sort=True)
+    group = grouped.ngroup().to_numpy(dtype="int64")
+    keys = grouped.size().index
+    year = data["year"].to_numpy(dtype="float64", na_value=np.nan)
+    value = data["value"].to_numpy(dtype="float64", na_value=np.nan)
+    n = len(keys)
+    # the baseline: the nearest year within the tolerance, ties to the earlier year (rules.latest.nearest_year)
+    distance = np.abs(year - meeting_year)
+    near = np.flatnonzero(distance <= tolerance)
+    with_base, base_row = _first_per_group(group, near, distance[near], year[near])
+    base_year, base_value = np.full(n, np.nan), np.full(n, np.nan)
+    base_year[with_base], base_value[with_base] = year[base_row], value[base_row]
+    # the latest value: the newest year after the baseline year (inside the window when given)
+    later = year > base_year[group]
+    if latest_window is not None:
+        later &= (year >= latest_window[0]) & (year <= latest_window[1])
+    after = np.flatnonzero(later)
+    with_last, last_row = _first_per_group(group, after, -year[after], -after)
+    last_year, last_value = np.full(n, np.nan), np.full(n, np.nan)
+    last_year[with_last], last_value[with_last] = year[last_row], value[last_row]
+    flags = [f"none within +/-{tolerance}" if np.isnan(y) else
+             "exact" if int(y) == meeting_year else f"nearest ({int(y) - meeting_year:+d})" for y in base_year]
+    return {by: keys.get_level_values(0).tolist(), "indicator_id": keys.get_level_values(1).tolist(),
+            "meeting_year": [meeting_year] * n,
+            "baseline_year": [math.nan if np.isnan(y) else int(y) for y in base_year],
+            "baseline_value": base_value.tolist(), "baseline_flag": flags,
+            "latest_year": [math.nan if np.isnan(y) else int(y) for y in last_year],
+            "latest_value": last_value.tolist()}
 
 
 def change_since_meeting_aggregate(aggregates: pd.DataFrame, meeting_year: int, group: str = "ASEAN",

@@ -14,13 +14,16 @@ a data refresh that changes a finding changes the sentence. Per population group
 
 Neutral indicators (catalogue ``better = "neutral"``) are only "highest"/"lowest", never better or worse,
 and never a country's strength or concern (:func:`country_messages`).
+
+:func:`messages_by_group` and :func:`messages_by_country` give the same messages for several groups or
+countries, reading the store once for all of them (a report's pages, every focus country's profile).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +34,7 @@ from analysis.rules import messages as rules
 from analysis.rules.change import change_since_meeting
 from analysis.store import api, themes
 
-__all__ = ["GROUPS", "Message", "country_messages", "group_messages"]
+__all__ = ["GROUPS", "Message", "country_messages", "group_messages", "messages_by_country", "messages_by_group"]
 
 #: the population groups of the catalogue that get a page of messages, in the chart pack's order
 GROUPS = ("older_persons", "children", "mothers", "persons_with_disabilities", "whole_population")
@@ -66,14 +69,43 @@ class Message:
 
 
 @dataclass
+class _Held:
+    """Rows read once for a whole call: a later ask within these indicators and countries is a subset."""
+
+    ids: frozenset[str]
+    countries: frozenset[str]
+    frame: pd.DataFrame
+
+    def covers(self, ids: Sequence[str], countries: Sequence[str]) -> bool:
+        return self.ids.issuperset(ids) and self.countries.issuperset(countries)
+
+    def subset(self, ids: Sequence[str], countries: Sequence[str]) -> pd.DataFrame:
+        """The rows the API returns for ``ids`` and ``countries``: its frames are sorted by indicator and
+        country (latest) or in store order (load), so filtering keeps their order; the index is renumbered."""
+        keep = self.frame["indicator_id"].isin(list(ids)).to_numpy(dtype=bool) & \
+            self.frame["iso3"].isin(list(countries)).to_numpy(dtype=bool)
+        return self.frame.loc[keep].reset_index(drop=True)
+
+
+@dataclass
 class _Reading:
-    """The store as the templates see it: members, names and catalogue, read once per call."""
+    """The store as the templates see it: members, names and catalogue, read once per call; what the
+    catalogue says of an indicator, the meetings and the rows :meth:`hold` was given, once per call too
+    (a call may cover every group or every focus country)."""
 
     processed_dir: Dir
     members: list[str]
     names: dict[str, str]
     catalogue: pd.DataFrame  # indexed by indicator_id
     store_ids: frozenset[str]
+    _memo: dict = field(default_factory=dict, repr=False)
+    _latest: _Held | None = field(default=None, repr=False)
+    _series: _Held | None = field(default=None, repr=False)
+
+    def once(self, key: tuple, make):
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def title(self, ind: str) -> str:
         return str(self.catalogue.at[ind, "title"])
@@ -82,19 +114,46 @@ class _Reading:
         return str(self.catalogue.at[ind, "unit"])
 
     def better(self, ind: str) -> str:
-        return api.direction_of(ind)
+        return self.once(("better", ind), lambda: api.direction_of(ind))
+
+    def tolerance(self, ind: str) -> int:
+        return self.once(("tolerance", ind), lambda: api.tolerance_of(ind))
 
     def headline(self, group: str) -> list[str]:
         """The group's headline indicators that the store holds, in catalogue order."""
+        return list(self.once(("headline", group), lambda: self._headline(group)))
+
+    def _headline(self, group: str) -> list[str]:
         cat = self.catalogue
         ids = cat.index[(cat["group"] == group).to_numpy(dtype=bool) & cat["headline"].to_numpy(dtype=bool)]
         return [str(i) for i in ids if i in self.store_ids]
 
+    def meetings(self) -> pd.DataFrame:
+        return self.once(("meetings",), api.meetings)
+
+    def hold(self, latest_ids: Sequence[str], series_ids: Sequence[str], countries: Sequence[str]) -> None:
+        """Read the latest values and the observed series of these indicators and countries in one API
+        call each; :meth:`latest` and :meth:`load` then answer asks within them without reading again."""
+        countries = list(dict.fromkeys(countries))
+        if latest_ids:
+            frame = api.latest(list(latest_ids), countries, processed_dir=self.processed_dir)
+            self._latest = _Held(frozenset(latest_ids), frozenset(countries), frame)
+        if series_ids:
+            frame = api.load(list(series_ids), countries, include_projections=False, names=False,
+                             processed_dir=self.processed_dir)
+            self._series = _Held(frozenset(series_ids), frozenset(countries), frame)
+
     def latest(self, ids: Sequence[str], countries: Sequence[str] | None = None) -> pd.DataFrame:
-        return api.latest(list(ids), list(countries or self.members), processed_dir=self.processed_dir)
+        countries = list(countries or self.members)
+        if self._latest is not None and self._latest.covers(ids, countries):
+            return self._latest.subset(ids, countries)
+        return api.latest(list(ids), countries, processed_dir=self.processed_dir)
 
     def load(self, ids: Sequence[str], countries: Sequence[str] | None = None) -> pd.DataFrame:
-        return api.load(list(ids), list(countries or self.members), include_projections=False, names=False,
+        countries = list(countries or self.members)
+        if self._series is not None and self._series.covers(ids, countries):
+            return self._series.subset(ids, countries)
+        return api.load(list(ids), countries, include_projections=False, names=False,
                         processed_dir=self.processed_dir)
 
     def name_list(self, iso3: Sequence[str]) -> str:
@@ -116,9 +175,12 @@ def _of(latest: pd.DataFrame, ind: str) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ meetings
 
 
-def _themed_meetings(group: str) -> pd.DataFrame:
+def _themed_meetings(reading: _Reading, group: str) -> pd.DataFrame:
     """Meetings with a known theme on ``group``, newest first; of two in one year the stated one."""
-    m = api.meetings()
+    return reading.once(("themed", group), lambda: _newest_themed(reading.meetings(), group))
+
+
+def _newest_themed(m: pd.DataFrame, group: str) -> pd.DataFrame:
     hit = m.loc[m["theme"].notna().to_numpy(dtype=bool)
                 & m["focus_groups"].map(lambda groups: group in groups).to_numpy(dtype=bool)]
     hit = hit.assign(_stated=(hit["year_basis"] == "stated").to_numpy(dtype=bool))
@@ -146,23 +208,34 @@ def _changes(reading: _Reading, data: pd.DataFrame, ids: Sequence[str], year: in
     out = {}
     for ind in ids:
         part = data.loc[(data["indicator_id"] == ind).to_numpy(dtype=bool)]
-        out[ind] = change_since_meeting(part, year, tolerance=api.tolerance_of(ind), better={ind: reading.better(ind)})
+        out[ind] = change_since_meeting(part, year, tolerance=reading.tolerance(ind), better={ind: reading.better(ind)})
     return out
 
 
-def _possible_changes(data: pd.DataFrame, ids: Sequence[str], year: int) -> dict[str, int]:
+def _change_table(reading: _Reading, data: pd.DataFrame, ids: Sequence[str], year: int) -> pd.DataFrame:
+    """The change since ``year`` of every indicator (``ids``, at least one) and country of ``data`` in one
+    frame (rules.change, one call per tolerance of the catalogue): the rows of :func:`_changes`, in one go."""
+    by_tolerance: dict[int, list[str]] = {}
+    for ind in ids:
+        by_tolerance.setdefault(reading.tolerance(ind), []).append(ind)
+    parts = [change_since_meeting(data.loc[data["indicator_id"].isin(inds).to_numpy(dtype=bool)], year,
+                                  tolerance=tolerance, better={i: reading.better(i) for i in inds})
+             for tolerance, inds in by_tolerance.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _possible_changes(reading: _Reading, data: pd.DataFrame, ids: Sequence[str], year: int) -> dict[str, int]:
     """Per indicator, an upper bound of the countries :func:`_changes` can compare: those with a value
     within the indicator's tolerance of ``year`` and a later one (cheap, so the rule runs only where
     it can succeed)."""
-    out = {}
-    observed = data.loc[data["value"].notna().to_numpy(dtype=bool)]
-    for ind in ids:
-        part = observed.loc[(observed["indicator_id"] == ind).to_numpy(dtype=bool)]
-        near = part.loc[((part["year"] - year).abs() <= api.tolerance_of(ind)).to_numpy(dtype=bool)]
-        first_near = near.groupby("iso3", observed=True)["year"].min()
-        last = part.groupby("iso3", observed=True)["year"].max()
-        out[ind] = int((last.reindex(first_near.index) > first_near).sum())
-    return out
+    keep = data["value"].notna().to_numpy(dtype=bool) & data["indicator_id"].isin(list(ids)).to_numpy(dtype=bool)
+    part = data.loc[keep]
+    tolerance = part["indicator_id"].map({i: reading.tolerance(i) for i in ids}).astype("int64")
+    near = part.loc[((part["year"] - year).abs() <= tolerance).to_numpy(dtype=bool)]
+    first_near = near.groupby(["indicator_id", "iso3"], observed=True)["year"].min()
+    last = part.groupby(["indicator_id", "iso3"], observed=True)["year"].max()
+    counts = (last.reindex(first_near.index) > first_near).groupby(level="indicator_id", observed=True).sum()
+    return {ind: int(counts.get(ind, 0)) for ind in ids}
 
 
 def _since_last_meeting(reading: _Reading, group: str, ids: Sequence[str], data: pd.DataFrame,
@@ -170,8 +243,8 @@ def _since_last_meeting(reading: _Reading, group: str, ids: Sequence[str], data:
     """The newest themed meeting on ``group`` after which at least ``min_countries`` countries have a
     change on some indicator, and the changes of (at most ``limit``) indicators that may have them, most
     countries first; None when no meeting has."""
-    for meeting in _themed_meetings(group).itertuples(index=False):
-        possible = _possible_changes(data, ids, int(meeting.year))
+    for meeting in _themed_meetings(reading, group).itertuples(index=False):
+        possible = _possible_changes(reading, data, ids, int(meeting.year))
         candidates = sorted((i for i in ids if possible[i] >= min_countries), key=lambda i: -possible[i])
         changes = _changes(reading, data, candidates[:limit], int(meeting.year))
         if any(int(c["change"].notna().sum()) >= min_countries for c in changes.values()):
@@ -319,8 +392,13 @@ def _newest_years(data: pd.DataFrame) -> pd.DataFrame:
 def _pairs(reading: _Reading, group: str, suffixes: tuple[str, str]) -> list[tuple[str, str]]:
     """Indicator pairs the catalogue names by suffix (``x_female``/``x_male``, ``x_disability``/
     ``x_no_disability``) among the group's indicators in the store, current series only."""
+    return reading.once(("pairs", group, suffixes), lambda: _find_pairs(reading, group, suffixes))
+
+
+def _find_pairs(reading: _Reading, group: str, suffixes: tuple[str, str]) -> list[tuple[str, str]]:
     # Current series only: the themes' rule leaves out other sources and older vintages of a concept.
-    current = [i for i in themes.indicators_for_focus_group(group) if i in reading.store_ids]
+    catalogue = reading.once(("catalogue",), lambda: reading.catalogue.reset_index())
+    current = [i for i in themes.indicators_for_focus_group(group, catalogue) if i in reading.store_ids]
     out = []
     for ind in current:
         if suffixes == SEXES and ind in reading.headline(group):
@@ -364,9 +442,22 @@ def _pair_message(reading: _Reading, group: str, kind: str, a: str, b: str, gaps
 
 def group_messages(group: str, *, processed_dir: Dir = None) -> list[Message]:
     """The key messages of one population group (three to six), in a fixed order of kinds."""
-    if group not in GROUPS:
-        raise ValueError(f"unknown population group {group!r}; the groups are {', '.join(GROUPS)}")
+    return messages_by_group([group], processed_dir=processed_dir)[group]
+
+
+def messages_by_group(groups: Sequence[str] = GROUPS, *, processed_dir: Dir = None) -> dict[str, list[Message]]:
+    """:func:`group_messages` of several groups, reading the store once for all of them."""
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        raise ValueError(f"unknown population group {unknown[0]!r}; the groups are {', '.join(GROUPS)}")
     reading = _reading(processed_dir)
+    headline = list(dict.fromkeys(i for g in groups for i in reading.headline(g)))
+    paired = [i for g in groups for kind in (SEXES, DISABILITY) for pair in _pairs(reading, g, kind) for i in pair]
+    reading.hold(headline, list(dict.fromkeys([*headline, *paired])), reading.members)
+    return {g: _group_messages(reading, g) for g in dict.fromkeys(groups)}
+
+
+def _group_messages(reading: _Reading, group: str) -> list[Message]:
     latest = reading.latest(reading.headline(group))
     data = reading.load(reading.headline(group))
     out: list[Message] = []
@@ -383,25 +474,30 @@ def group_messages(group: str, *, processed_dir: Dir = None) -> list[Message]:
 # ------------------------------------------------------------------------------------ country templates
 
 
-def _standing(reading: _Reading, iso3: str) -> list[tuple[float, Message]]:
-    """(signed distance, message) of each profile indicator where ``iso3`` is outside the ASEAN band."""
+def _standings(reading: _Reading, codes: Sequence[str]) -> dict[str, list[tuple[float, Message]]]:
+    """Per country, (signed distance, message) of each profile indicator where it is outside the ASEAN band."""
     ids = [i for i in api.profile_indicators() if i in reading.store_ids and reading.better(i) in rules.DIRECTED]
-    latest = reading.latest(ids, list(dict.fromkeys([iso3, *reading.members])))
-    out = []
+    out: dict[str, list[tuple[float, Message]]] = {code: [] for code in codes}
+    if not ids:
+        return out
+    latest = reading.latest(ids, list(dict.fromkeys([*codes, *reading.members])))
     for ind in ids:
         part = _of(latest, ind).set_index("iso3")
-        own = part["value"].get(iso3)
-        if own is None or pd.isna(own):
-            continue
         ref = part["value"].reindex(reading.members).astype("float64")
-        band = api.band(pd.Series({iso3: float(own)}), reference=ref, min_difference=api.min_difference_of(ind))
+        # the band's median and spread are the members' alone: one band for every country asked
+        band = api.band(part["value"].reindex(codes).astype("float64"), reference=ref,
+                        min_difference=api.min_difference_of(ind))
         median, spread = float(band["center"].iloc[0]), float(band["spread"].iloc[0])
-        score = rules.judged_distance(float(own), median, spread, 0.0, reading.better(ind))
-        if pd.isna(score) or score == 0:
-            continue
         years = [int(y) for y in part["year"].reindex(reading.members).dropna()]
-        out.append((score, _standing_message(reading, iso3, ind, float(own), int(part["year"].get(iso3)),
-                                             median, years, score)))
+        for code in codes:
+            own = part["value"].get(code)
+            if own is None or pd.isna(own):
+                continue
+            score = rules.judged_distance(float(own), median, spread, 0.0, reading.better(ind))
+            if pd.isna(score) or score == 0:
+                continue
+            out[code].append((score, _standing_message(reading, code, ind, float(own), int(part["year"].get(code)),
+                                                       median, years, score)))
     return out
 
 
@@ -415,22 +511,35 @@ def _standing_message(reading: _Reading, iso3: str, ind: str, value: float, year
                    len(reading.members))
 
 
-def _country_change(reading: _Reading, iso3: str, group: str) -> Message | None:
+def _country_changes(reading: _Reading, codes: Sequence[str], group: str) -> dict[str, Message]:
+    """Per country with one, the change since the newest themed meeting on ``group`` after which the
+    country has a change on some headline indicator: that of the first such indicator in catalogue order."""
     ids = reading.headline(group)
     if not ids:
-        return None
-    data = reading.load(ids, [iso3])
-    found = _since_last_meeting(reading, group, ids, data, 1)
-    if found is None:
-        return None
-    meeting, changes = found
-    ind = next(i for i in ids if i in changes and int(changes[i]["change"].notna().sum()))
-    row = changes[ind].loc[changes[ind]["change"].notna().to_numpy(dtype=bool)].iloc[0]
+        return {}
+    data = reading.load(ids, codes)
+    catalogue_order = {ind: k for k, ind in enumerate(ids)}
+    found: dict[str, Message] = {}
+    for meeting in _themed_meetings(reading, group).itertuples(index=False):
+        pending = [c for c in codes if c not in found]
+        part = data.loc[data["iso3"].isin(pending).to_numpy(dtype=bool)]
+        if part.empty:
+            break
+        table = _change_table(reading, part, ids, int(meeting.year))
+        changed = table.loc[table["change"].notna().to_numpy(dtype=bool)]
+        changed = changed.assign(_order=changed["indicator_id"].map(catalogue_order)).sort_values("_order",
+                                                                                                  kind="stable")
+        for code, row in changed.drop_duplicates("iso3").set_index("iso3").iterrows():
+            found[str(code)] = _country_change(reading, str(code), group, str(row["indicator_id"]), row, meeting)
+    return found
+
+
+def _country_change(reading: _Reading, iso3: str, group: str, ind: str, row: pd.Series, meeting) -> Message:
     better = reading.better(ind)
     moved = rules.movement_word(float(row["baseline_value"]), float(row["latest_value"]))
     judged = f", in the {row['direction']} direction" if better in rules.DIRECTED and row["direction"] in (
         "better", "worse") and moved != "did not change" else ""
-    text = (f"Since {_meeting_label(int(meeting['year']), int(meeting['meeting_no']), group)}: "
+    text = (f"Since {_meeting_label(int(meeting.year), int(meeting.meeting_no), group)}: "
             f"{reading.title(ind)} {moved} from "
             f"{rules.format_number(row['baseline_value'])} in {int(row['baseline_year'])} to "
             f"{rules.with_unit(row['latest_value'], reading.unit(ind))} in {int(row['latest_year'])}{judged}. "
@@ -443,13 +552,26 @@ def country_messages(iso3: str, *, processed_dir: Dir = None, limit: int = 5) ->
     """Three to five messages on one country: its clearest strength and concern against the ASEAN range
     (directed profile indicators only), the change since the last meeting on older persons, children and
     persons with disabilities, then a second strength and concern, up to ``limit``."""
+    return messages_by_country([iso3], processed_dir=processed_dir, limit=limit)[str(iso3).strip().upper()]
+
+
+def messages_by_country(countries: Sequence[str], *, processed_dir: Dir = None,
+                        limit: int = 5) -> dict[str, list[Message]]:
+    """:func:`country_messages` of several countries (keyed by ISO3), reading the store once for all."""
     reading = _reading(processed_dir)
-    code = str(iso3).strip().upper()
-    if code not in reading.names:
-        raise ValueError(f"unknown country code {iso3!r}")
-    standing = _standing(reading, code)
-    strengths = [m for s, m in sorted(standing, key=lambda x: -x[0]) if s > 0]
-    concerns = [m for s, m in sorted(standing, key=lambda x: x[0]) if s < 0]
-    changes = [m for g in CHANGE_GROUPS if (m := _country_change(reading, code, g)) is not None]
-    ordered = strengths[:1] + concerns[:1] + changes + strengths[1:2] + concerns[1:2]
-    return ordered[:limit]
+    codes = list(dict.fromkeys(str(c).strip().upper() for c in countries))
+    unknown = [c for c in countries if str(c).strip().upper() not in reading.names]
+    if unknown:
+        raise ValueError(f"unknown country code {unknown[0]!r}")
+    changed = list(dict.fromkeys(i for g in CHANGE_GROUPS for i in reading.headline(g)))
+    reading.hold([], changed, codes)
+    standing = _standings(reading, codes)
+    changes = {g: _country_changes(reading, codes, g) for g in CHANGE_GROUPS}
+    out = {}
+    for code in codes:
+        strengths = [m for s, m in sorted(standing[code], key=lambda x: -x[0]) if s > 0]
+        concerns = [m for s, m in sorted(standing[code], key=lambda x: x[0]) if s < 0]
+        moved = [changes[g][code] for g in CHANGE_GROUPS if code in changes[g]]
+        ordered = strengths[:1] + concerns[:1] + moved + strengths[1:2] + concerns[1:2]
+        out[code] = ordered[:limit]
+    return out

@@ -112,17 +112,25 @@ def _all_of(*parts: ds.Expression | None) -> ds.Expression | None:
 
 def _read(name: str, processed_dir: Path | str | None, columns: list[str], expr: ds.Expression | None) -> pd.DataFrame:
     """Rows of a stored table matching ``expr``, in the declared dtypes; StoreError if missing or stale."""
-    path = table_path(name, processed_dir)
-    if not path.is_file():
-        raise StoreError(f"{paths.relative_to_root(path)} not found: the store has not been built; {HINT}")
+    signature = _signature(name, processed_dir)
     try:
-        table = pq.read_table(path, columns=columns, filters=expr)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise _unreadable(name, path, exc) from None
+        table = ds.dataset(_arrow(name, *signature)).to_table(columns=columns, filter=expr)
+    except (pa.ArrowInvalid, OSError) as exc:  # e.g. a store written before a declared column existed
+        raise _unreadable(name, Path(signature[0]), exc) from None
     frame = table.replace_schema_metadata(None).to_pandas(types_mapper=_STRINGS.get)
     declared = tables.table(name).dtypes()
     changes = {c: declared[c] for c in frame.columns if str(frame[c].dtype) != declared[c]}
     return frame.astype(changes) if changes else frame
+
+
+@lru_cache(maxsize=8)
+def _arrow(name: str, path: str, mtime_ns: int, size: int) -> pa.Table:
+    """A stored table as read from disk, kept per file version: a notebook or a report asks for a few
+    indicators hundreds of times, and filtering the table in memory costs a fraction of reading it."""
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(name, Path(path), exc) from None
 
 
 def _unreadable(name: str, path: Path, exc: Exception) -> StoreError:
@@ -227,6 +235,7 @@ def _current_ids(path: str, mtime_ns: int, size: int) -> frozenset[str]:
 def clear_cache() -> None:
     """Forget the cached small tables and ids (normally the file version in the key is enough)."""
     _whole.cache_clear()
+    _arrow.cache_clear()
     _ids.cache_clear()
     _current_ids.cache_clear()
 

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from analysis.core import settings
@@ -67,8 +68,10 @@ def rank_in(values: pd.Series, iso3: str, better: str) -> Rank:
     n = len(vals)
     if iso3 not in vals.index:
         return Rank(k=None, n=n, better=better)
-    from_top = int(vals.rank(method="min", ascending=False)[iso3])
-    from_bottom = int(vals.rank(method="min", ascending=True)[iso3])
+    # competition ranking ("min"): one plus the countries strictly ahead, counted from either end
+    own, others = float(vals[iso3]), vals.to_numpy()
+    from_top = 1 + int((others > own).sum())
+    from_bottom = 1 + int((others < own).sum())
     if better == "higher":
         return Rank(k=from_top, n=n, better=better)
     if better == "lower":
@@ -125,16 +128,33 @@ def trend_of(series: pd.DataFrame, end_year: int | None, *, better: str, min_dif
     none = Trend(direction="none", judged="no data")
     if end_year is None:
         return none
-    rows = series.loc[series["value"].notna(), ["year", "value"]].astype({"year": "int64", "value": "float64"})
-    end = rows.loc[rows["year"] == end_year, "value"]
-    start = api.nearest_year(rows.loc[rows["year"] < end_year], end_year - span, tolerance)
-    if end.empty or start.empty:
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be zero or more years, got {tolerance}")
+    # numpy on one short series: a report asks for a trend per country and profile row, and the pandas
+    # version of these few lookups cost more than everything else in a profile's table
+    observed = series["value"].notna().to_numpy(dtype=bool)
+    year = series["year"].to_numpy()[observed].astype("int64")
+    value = series["value"].to_numpy(dtype="float64", na_value=np.nan)[observed]
+    at_end = np.flatnonzero(year == end_year)
+    start = _nearest_before(year, end_year, end_year - span, tolerance)
+    if not len(at_end) or start is None:
         return none
-    start_year, start_value = int(start["year"].iloc[0]), float(start["value"].iloc[0])
-    change = float(end.iloc[0]) - start_value
+    start_year, start_value = int(year[start]), float(value[start])
+    change = float(value[at_end[0]]) - start_value
     direction = "flat" if abs(change) < min_difference or change == 0 else "up" if change > 0 else "down"
     return Trend(direction=direction, judged=_judge(direction, better), change=change, start_year=start_year,
                  end_year=int(end_year))
+
+
+def _nearest_before(year: np.ndarray, end_year: int, target: int, tolerance: int) -> int | None:
+    """Position of the year before ``end_year`` nearest to ``target`` within ``tolerance``: the project's
+    nearest-year rule (:func:`api.nearest_year`: ties to the earlier year, then the first row), or None."""
+    distance = np.abs(year - target)
+    candidates = np.flatnonzero((year < end_year) & (distance <= tolerance))
+    if not len(candidates):
+        return None
+    order = np.lexsort((candidates, year[candidates], distance[candidates]))
+    return int(candidates[order[0]])
 
 
 def trend_for(indicator_id: str, series: pd.DataFrame, end_year: int | None, span: int = TREND_YEARS) -> Trend:

@@ -212,9 +212,11 @@ def freeze_layout(fig: Figure, digits: int = 5) -> None:
     """
     if fig.get_layout_engine() is not None:
         # Laid out with text measured as the PNG draws it (see style.EXPORT_DPI).
+        # Only the layout engine runs: positions are all that is frozen, and a full draw here would be
+        # repeated by every export anyway.
         screen_dpi = fig.dpi
         fig.set_dpi(style.EXPORT_DPI)
-        fig.draw_without_rendering()
+        fig.get_layout_engine().execute(fig)
         fig.set_dpi(screen_dpi)
     for sub in fig.subfigs:
         sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), digits))

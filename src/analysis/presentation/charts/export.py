@@ -12,10 +12,11 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pypdfium2 as pdfium
 
 from analysis.core import atomic, paths
 from analysis.presentation.charts import footer as footer_mod
-from analysis.presentation.charts import style
+from analysis.presentation.charts import pdf_fonts, style
 from analysis.presentation.charts.base import Chart
 from analysis.presentation.charts.layout import check_layout
 from analysis.presentation.charts.style import styled
@@ -26,7 +27,6 @@ FORMATS = ("png", "svg", "pdf")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Matplotlib writes its version into the files; keep that out so upgrades do not churn outputs.
 _METADATA = {
-    "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
 }
@@ -37,6 +37,8 @@ def figures_dir(root: Path | None = None) -> Path:
     scratch folder that nothing publishes (notebooks run by hand, tests)."""
     return Path(root) if root is not None else paths.figures_dir()
 
+
+pdf_fonts.install()  # every PDF this process writes subsets a font parsed once
 
 _SVG_CLIP_ID = re.compile(rb'id="(p[0-9a-f]{10})"')
 
@@ -55,13 +57,36 @@ def _stable_svg_ids(svg: bytes) -> bytes:
     return pattern.sub(lambda m: mapping[m.group(0)], svg)
 
 
-def render(chart: Chart, fmt: str) -> bytes:
-    """The chart as bytes in one format (deterministic)."""
+def render(chart: Chart, fmt: str, pdf: bytes | None = None) -> bytes:
+    """The chart as bytes in one format (deterministic). The PNG is rasterised from the chart's PDF
+    (``pdf`` if already rendered), so both show one drawing."""
+    if fmt == "png":
+        return png_from_pdf(pdf if pdf is not None else render(chart, "pdf"))
     buf = io.BytesIO()
     with styled():
-        chart.figure.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else 72, metadata=_METADATA[fmt])
+        chart.figure.savefig(buf, format=fmt, dpi=72, metadata=_METADATA[fmt])
     data = buf.getvalue()
     return _stable_svg_ids(data) if fmt == "svg" else data
+
+
+def png_from_pdf(pdf: bytes, dpi: float = PNG_DPI) -> bytes:
+    """The first page of a PDF as a PNG at ``dpi``.
+
+    PDFium rasterises the vector drawing matplotlib already wrote in a fraction of the time Agg takes
+    to draw the figure again (measured in benchmarks/PERF-NOTES.md); the PNG carries no metadata but
+    its resolution.
+    """
+    document = pdfium.PdfDocument(pdf)
+    try:
+        page = document[0]
+        width, height = (int(size / 72 * dpi) for size in page.get_size())
+        # PDFium rounds the bitmap up; matplotlib's canvas (and the layout check) rounds down
+        image = page.render(scale=dpi / 72).to_pil().crop((0, 0, width, height))
+    finally:
+        document.close()
+    buf = io.BytesIO()
+    image.save(buf, format="png", dpi=(dpi, dpi))
+    return buf.getvalue()
 
 
 def csv_bytes(chart: Chart) -> bytes:
@@ -125,9 +150,10 @@ def save(chart: Chart, name: str, subdir: str | None = None, *, made_by: str | N
         raise ValueError(f"subdir {subdir!r} must be a relative folder inside reports/figures")
     out_dir = figures_dir(root) / subdir if subdir else figures_dir(root)
     written: dict[str, Path] = {}
+    pdf = render(chart, "pdf") if {"pdf", "png"} & set(formats) else None
     for fmt in formats:
         target = out_dir / f"{name}.{fmt}"
-        atomic.write_bytes(target, render(chart, fmt))
+        atomic.write_bytes(target, pdf if fmt == "pdf" else render(chart, fmt, pdf))
         written[fmt] = target
     target = out_dir / f"{name}.csv"
     atomic.write_bytes(target, csv_bytes(chart))

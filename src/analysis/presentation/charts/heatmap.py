@@ -23,7 +23,6 @@ from analysis.presentation.charts.base import (
 )
 from analysis.presentation.charts.common import (
     Window,
-    aggregate_latest,
     aggregate_rows,
     asean_members,
     concat,
@@ -37,6 +36,7 @@ from analysis.presentation.charts.common import (
     window_text,
 )
 from analysis.presentation.charts.layout import fmt
+from analysis.store import api
 
 MODES = ("normalised", "latest_year", "coverage")
 #: the iso3 of the ASEAN median column (as in the CSV of every group statistic)
@@ -110,18 +110,44 @@ def _colours(mode: str, g: _Grid, inds: list[str], better: dict, window: Window,
 
 
 def _table(g: _Grid, rows: pd.DataFrame, iso_list: list[str], inds: list[str], colour: pd.DataFrame) -> pd.DataFrame:
-    """The CSV: one row per cell (country × indicator), "no data" where the cell is empty."""
-    long = []
-    for iso in iso_list:
-        for ind in inds:
-            sel = g.latest[(g.latest["iso3"] == iso) & (g.latest["indicator_id"] == ind)]
-            long.append(no_data_rows([iso], rows, ind, "").assign(role="no data") if sel.empty
-                        else plotted_rows(sel, rows, role="cell"))
-    plotted = concat(long)
-    cells = list(zip(plotted["iso3"], plotted["indicator_id"]))
-    plotted["colour_value"] = [colour.loc[i, k] for i, k in cells]
-    plotted["years_with_data"] = [g.cnt.loc[i, k] if not pd.isna(g.cnt.loc[i, k]) else 0 for i, k in cells]
+    """The CSV: one row per cell (country × indicator, countries first), "no data" where the cell is empty.
+
+    Built as two frames (cells with a value, empty cells) put in cell order, not as one frame per cell:
+    the per-cell frames were most of a heatmap's drawing time."""
+    found = _cells(g.latest, iso_list, inds)
+    filled = found["_row"].notna().to_numpy(dtype=bool)
+    cells = plotted_rows(g.latest.iloc[found.loc[filled, "_row"].astype("int64").to_numpy()], rows, role="cell")
+    empty = found.loc[~filled]
+    gaps = no_data_rows(empty["iso3"].tolist(), rows, empty["indicator_id"].tolist(), "").assign(role="no data")
+    plotted = concat([cells, gaps])
+    if plotted.empty:
+        return plotted
+    order = np.argsort(np.r_[found.loc[filled, "_cell"].to_numpy(), empty["_cell"].to_numpy()], kind="stable")
+    plotted = plotted.iloc[order].reset_index(drop=True)
+    plotted["colour_value"] = _lookup(colour, plotted)
+    plotted["years_with_data"] = [c if not pd.isna(c) else 0 for c in _lookup(g.cnt, plotted)]
     return plotted
+
+
+def _cells(latest: pd.DataFrame, iso_list: list[str], inds: list[str]) -> pd.DataFrame:
+    """Every cell in the CSV's order (``_cell``) with the position of its row in ``latest`` (``_row``; NaN:
+    no value)."""
+    grid = pd.DataFrame({"iso3": np.repeat(np.asarray(iso_list, dtype=object), len(inds)),
+                         "indicator_id": np.tile(np.asarray(inds, dtype=object), len(iso_list))}).astype("string")
+    keys = latest.loc[:, ["iso3", "indicator_id"]].astype("string").assign(_row=np.arange(len(latest)))
+    return grid.assign(_cell=np.arange(len(grid))).merge(keys, on=["iso3", "indicator_id"], how="left")
+
+
+def _lookup(matrix: pd.DataFrame, cells: pd.DataFrame) -> list:
+    """The matrix entry of each cell (row: its country, column: its indicator) as ``matrix.loc`` gives it:
+    a scalar of its column's dtype."""
+    rows = matrix.index.get_indexer(cells["iso3"])
+    cols = matrix.columns.get_indexer(cells["indicator_id"])
+    out = np.empty(len(cells), dtype=object)
+    for col in np.unique(cols):
+        hit = cols == col
+        out[hit] = list(matrix.iloc[:, col].to_numpy()[rows[hit]])
+    return list(out)
 
 
 @dataclass
@@ -134,16 +160,23 @@ class _Median:
 
 
 def _median_column(g: _Grid, rows: pd.DataFrame, inds: list[str]) -> _Median:
-    """Median of the ASEAN members' latest values per indicator, by the API's aggregation rule; blank
-    where fewer members report than the project's minimum coverage."""
+    """Median of the ASEAN members' latest values per indicator, by the API's aggregation rule (one call for
+    every indicator, each member's value from its own year); blank where fewer members report than the
+    project's minimum coverage."""
     members = asean_members(rows)
-    values, counts = {}, {}
-    for ind in inds:
-        latest = pd.DataFrame({"year": g.yrs[ind], "value": g.val[ind]}).dropna()
-        value, n, total = aggregate_latest(latest, members, "median") if not latest.empty else (np.nan, 0, 0)
-        counts[ind] = n
-        values[ind] = value if members and n >= settings.MIN_COVERAGE * len(members) else np.nan
-    return _Median(value=pd.Series(values, dtype="float64"), n=pd.Series(counts, dtype="int64"), total=len(members))
+    value = g.val.reindex(columns=inds).to_numpy(dtype="float64")
+    has = ~np.isnan(value) & g.yrs.reindex(columns=inds).notna().to_numpy(dtype=bool)
+    has &= g.val.index.isin(members)[:, None]
+    at, of = np.nonzero(has)
+    # One pseudo-year: the statistic is taken across the members' latest values, whatever their years.
+    flat = pd.DataFrame({"iso3": g.val.index[at].astype("string"), "indicator_id": pd.array(np.asarray(inds)[of],
+                                                                                          dtype="string"),
+                         "year": 0, "value": value[at, of]})
+    agg = api.aggregate_members(flat, members, min_coverage=0.0).set_index("indicator_id")
+    counts = agg["n"].reindex(inds).fillna(0).astype("int64")
+    medians = agg["median"].reindex(inds).astype("float64")
+    enough = counts >= settings.MIN_COVERAGE * len(members) if members else pd.Series(False, index=counts.index)
+    return _Median(value=medians.where(enough), n=counts, total=len(members))
 
 
 def _median_rows(med: _Median, inds: list[str], units: dict[str, str], colour: pd.DataFrame) -> pd.DataFrame:
@@ -164,20 +197,21 @@ def _draw_cells(ax, cm: pd.DataFrame, vm: pd.DataFrame, tm: pd.DataFrame, cols: 
                 cmap, vmin: float, vmax: float) -> None:
     """Text on every cell with data (dark or light for contrast), hatched grey where there is none; cells of
     rows without a colour scale (neutral) are outlined and show the value only."""
+    colours, values, texts = cm.to_numpy(dtype="float64"), vm.to_numpy(dtype="float64"), tm.to_numpy()
     for r, ind in enumerate(inds):
         for c, iso in enumerate(cols):
-            if pd.isna(vm.iloc[r, c]):
+            if np.isnan(values[r, c]):
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#f2f2f2", edgecolor="#c8c8c8",
                                        hatch="///", lw=0, gid=f"nodata-{iso}-{ind}"))
                 continue
-            if pd.isna(cm.iloc[r, c]):
+            if np.isnan(colours[r, c]):
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="white", edgecolor=NEUTRAL_EDGE, lw=0.6,
                                        gid=f"neutral-{iso}-{ind}"))
                 colour = "#111111"
             else:
-                rgba = cmap((cm.iloc[r, c] - vmin) / ((vmax - vmin) or 1))
+                rgba = cmap((colours[r, c] - vmin) / ((vmax - vmin) or 1))
                 colour = "white" if luminance(rgba) < 0.5 else "#111111"
-            ax.text(c, r, tm.iloc[r, c], ha="center", va="center", fontsize=7.2, color=colour,
+            ax.text(c, r, texts[r, c], ha="center", va="center", fontsize=7.2, color=colour,
                     fontweight="bold" if iso == MEDIAN_COLUMN else "normal")
 
 

@@ -46,6 +46,7 @@ from analysis.presentation.notebook_runner.runner import (
     PROFILE_NOTEBOOK,
     PROFILE_PARAMETER,
     STATE_FILE,
+    FullRunStatus,
     NotebookError,
     NotebookRun,
     ParameterError,
@@ -55,6 +56,7 @@ from analysis.presentation.notebook_runner.runner import (
     default_jobs,
     discover,
     focus_countries,
+    full_run_status,
     notebook_source_hash,
     parameters_for,
     run_key,
@@ -64,7 +66,8 @@ from analysis.presentation.notebook_runner.runner import (
 
 __all__ = [
     "FIGURES_PARAMETER", "KERNEL", "NOTEBOOK_GLOB", "PROFILE_NOTEBOOK", "PROFILE_PARAMETER", "STATE_FILE",
-    "VOLATILE_PATTERNS", "NotebookError", "NotebookRun", "ParameterError", "Progress", "RunResult", "check_countries",
-    "clean_executed", "default_jobs", "discover", "find_volatile", "focus_countries", "merge_streams",
-    "notebook_source_hash", "parameters_for", "run_key", "run_notebooks", "store_hash", "title_of", "to_html",
+    "VOLATILE_PATTERNS", "FullRunStatus", "NotebookError", "NotebookRun", "ParameterError", "Progress", "RunResult",
+    "check_countries", "clean_executed", "default_jobs", "discover", "find_volatile", "focus_countries",
+    "full_run_status", "merge_streams", "notebook_source_hash", "parameters_for", "run_key", "run_notebooks",
+    "store_hash", "title_of", "to_html",
 ]

@@ -122,12 +122,20 @@ def notebook_source_hash(path: Path) -> str:
     Executing a notebook in place changes its outputs but not this hash, so an in-place run is
     skipped the next time unless something it depends on changed.
     """
-    import nbformat
+    nb = json.loads(Path(path).read_bytes())
+    if nb.get("nbformat") != 4:
+        import nbformat
 
-    nb = nbformat.read(path, as_version=4)
-    cells = [(c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
-    name = nb.metadata.get("kernelspec", {}).get("name", "")
+        nb = nbformat.read(path, as_version=4)  # converted to the current format, its sources joined
+    # Read as plain JSON (the current format needs no conversion): nbformat's node objects cost more
+    # than the rest of the freshness check; a source stored as a list of lines is joined as nbformat does.
+    cells = [(c["cell_type"], _joined(c["source"]), sorted(c.get("metadata", {}).get("tags", []))) for c in nb["cells"]]
+    name = nb.get("metadata", {}).get("kernelspec", {}).get("name", "")
     return _sha256(json.dumps([name, cells], ensure_ascii=False).encode("utf-8"))
+
+
+def _joined(source: str | list[str]) -> str:
+    return source if isinstance(source, str) else "".join(source)
 
 
 def store_hash(processed_dir: Path | None = None) -> str:
@@ -138,9 +146,11 @@ def store_hash(processed_dir: Path | None = None) -> str:
         return "no-store"
 
 
-def run_key(notebook: Path, parameters: Mapping[str, object] | None, store: str) -> str:
-    """The execution's fingerprint: notebook sources, store, package code and parameters."""
-    return fingerprint({"notebook": notebook_source_hash(notebook), "store": store}, dict(parameters or {}))
+def run_key(notebook: Path, parameters: Mapping[str, object] | None, store: str, source_hash: str | None = None) -> str:
+    """The execution's fingerprint: notebook sources, store, package code and parameters
+    (``source_hash``: the notebook's :func:`notebook_source_hash`, when already known)."""
+    return fingerprint({"notebook": source_hash or notebook_source_hash(notebook), "store": store},
+                       dict(parameters or {}))
 
 
 def _read_state(path: Path) -> dict[str, str]:
@@ -151,10 +161,17 @@ def _read_state(path: Path) -> dict[str, str]:
     return state if isinstance(state, dict) else {}
 
 
+def _state_text(state: Mapping[str, str]) -> str:
+    return json.dumps(dict(sorted(state.items())), indent=1) + "\n"
+
+
+def _state_unchanged(path: Path, state: Mapping[str, str]) -> bool:
+    return path.exists() and path.read_text(encoding="utf-8") == _state_text(state)
+
+
 def _write_state(path: Path, state: Mapping[str, str]) -> None:
-    text = json.dumps(dict(sorted(state.items())), indent=1) + "\n"
-    if not (path.exists() and path.read_text(encoding="utf-8") == text):  # unchanged stays untouched
-        atomic.write_text(path, text)
+    if not _state_unchanged(path, state):  # unchanged stays untouched
+        atomic.write_text(path, _state_text(state))
 
 
 # ------------------------------------------------------------------------------ selection and parameters
@@ -173,14 +190,14 @@ def discover(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[Pa
     return chosen
 
 
-def focus_countries() -> list[str]:
+def focus_countries(processed_dir: Path | None = None) -> list[str]:
     """The focus countries (the 14) from the country table in the store."""
-    return [str(c) for c in api.members("FOCUS")]
+    return [str(c) for c in api.members("FOCUS", processed_dir=processed_dir)]
 
 
-def check_countries(source: Path, countries: Sequence[object]) -> None:
+def check_countries(source: Path, countries: Sequence[object], processed_dir: Path | None = None) -> None:
     """Every profile country is one of the focus countries, before any kernel starts."""
-    allowed = focus_countries()
+    allowed = focus_countries(processed_dir)
     for value in countries:
         if str(value) not in allowed:
             raise ParameterError(f"{paths.relative_to_root(source)}: parameter {PROFILE_PARAMETER}={value!r}: "
@@ -269,10 +286,17 @@ class _Plan:
     notebooks_dir: Path
     output_dir: Path
     figures_dir: Path
+    #: the store the notebooks read (None: ``paths.processed_dir()``, as the kernels see it)
+    processed_dir: Path | None = None
+
+    @property
+    def state_path(self) -> Path:
+        # In-place runs keep their record apart: they must not make the main job's outputs look stale.
+        return (paths.scratch_dir() / f"inplace-{STATE_FILE}") if self.inplace else self.output_dir / STATE_FILE
 
 
 def _tasks(selected: Sequence[Path], params: Mapping[Path, Mapping[str, object]], plan: _Plan) -> list[_Task]:
-    store = store_hash()
+    store = store_hash(plan.processed_dir)
     # Where the charts went is part of what a run made: a run by hand (charts in scratch/) does not
     # make the main job's charts in reports/figures/ up to date.
     mode = f"{'inplace' if plan.inplace else 'copy'}|{paths.relative_to_root(plan.figures_dir)}"
@@ -280,21 +304,22 @@ def _tasks(selected: Sequence[Path], params: Mapping[Path, Mapping[str, object]]
     tasks = []
     for source in selected:
         given = params.get(source) or {}
+        source_hash = notebook_source_hash(source)  # once for the notebook and each of its profile runs
         tasks.append(_Task(
             name=source.stem, source=source, parameters=given or None,
             notebook_target=source if plan.inplace else out / "executed" / source.name,
             html_target=out / f"{source.stem}.html" if plan.export_html else None, cwd=plan.notebooks_dir,
-            key=run_key(source, given, store) + f"|{mode}|{plan.export_html}"))
+            key=run_key(source, given, store, source_hash) + f"|{mode}|{plan.export_html}"))
         if source.stem != PROFILE_NOTEBOOK or not (plan.profiles and plan.export_html) or PROFILE_PARAMETER in given:
             continue
-        countries = list(plan.countries) if plan.countries is not None else focus_countries()
-        check_countries(source, countries)
+        countries = list(plan.countries) if plan.countries is not None else focus_countries(plan.processed_dir)
+        check_countries(source, countries, plan.processed_dir)
         for iso3 in countries:
             country_params = {**given, PROFILE_PARAMETER: iso3}
             tasks.append(_Task(
                 name=f"{source.stem}[{iso3}]", source=source, parameters=country_params, notebook_target=None,
                 html_target=out / "profiles" / f"{iso3}.html", cwd=plan.notebooks_dir,
-                key=run_key(source, country_params, store) + f"|{mode}", title_suffix=f": {iso3}"))
+                key=run_key(source, country_params, store, source_hash) + f"|{mode}", title_suffix=f": {iso3}"))
     return tasks
 
 
@@ -313,17 +338,20 @@ def _clear_figures(tasks: Sequence[_Task], todo: Sequence[_Task], figures_dir: P
             shutil.rmtree(figures_dir / folder, ignore_errors=True)
 
 
-def _prune(tasks: Sequence[_Task], plan: _Plan, state: dict[str, str]) -> list[str]:
-    """Remove exported outputs (and run records) of notebooks or profile countries that no longer exist."""
+def _orphans(tasks: Sequence[_Task], plan: _Plan) -> list[Path]:
+    """Exported outputs of notebooks or profile countries that no longer exist (a pruning run removes them)."""
     keep = {t.html_target for t in tasks} | {t.notebook_target for t in tasks}
     patterns = ["*.html", "profiles/*.html"] if plan.export_html else []
     patterns += [] if plan.inplace else ["executed/*.ipynb"]
+    return [path for pattern in patterns for path in sorted(plan.output_dir.glob(pattern)) if path not in keep]
+
+
+def _prune(tasks: Sequence[_Task], plan: _Plan, state: dict[str, str]) -> list[str]:
+    """Remove exported outputs (and run records) of notebooks or profile countries that no longer exist."""
     removed = []
-    for pattern in patterns:
-        for path in sorted(plan.output_dir.glob(pattern)):
-            if path not in keep:
-                removed.append(paths.relative_to_root(path))
-                path.unlink()
+    for path in _orphans(tasks, plan):
+        removed.append(paths.relative_to_root(path))
+        path.unlink()
     for name in set(state) - {t.name for t in tasks}:
         del state[name]
     return removed
@@ -413,6 +441,49 @@ def _execute_in_worker(task: _Task) -> NotebookRun:
     return _execute_task(task, _WORKER_SESSION)
 
 
+def _make_plan(inplace: bool, export_html: bool, profiles: bool, countries: Sequence[str] | None,
+               notebooks_dir: Path | None, output_dir: Path | None, figures_dir: Path | None,
+               processed_dir: Path | None = None) -> _Plan:
+    return _Plan(inplace=inplace, export_html=export_html, profiles=profiles, countries=countries,
+                 notebooks_dir=Path(notebooks_dir or paths.notebooks_dir()),
+                 output_dir=Path(output_dir or paths.reports_dir() / "notebooks"),
+                 figures_dir=Path(figures_dir or paths.figures_dir()), processed_dir=processed_dir)
+
+
+def _select(plan: _Plan, names: Sequence[str] | None) -> list[Path]:
+    selected = discover(plan.notebooks_dir, names)
+    if not selected:
+        raise NotebookError(f"{paths.relative_to_root(plan.notebooks_dir)}: no notebooks matching {NOTEBOOK_GLOB}")
+    return selected
+
+
+@dataclass(frozen=True)
+class FullRunStatus:
+    """What a full run (every notebook, no parameters, outputs pruned) would find to do."""
+
+    current: bool  # nothing to execute, remove or rewrite
+    executions: int
+    figure_folders: list[str]
+
+
+def full_run_status(countries: Sequence[str] | None = None, *, processed_dir: Path | None = None,
+                    notebooks_dir: Path | None = None, output_dir: Path | None = None,
+                    figures_dir: Path | None = None) -> FullRunStatus:
+    """Whether ``run_notebooks(prune=True, countries=countries)`` with the same folders would have
+    nothing to do, decided as that run decides it but without starting a kernel or writing anything
+    (so that the main job need not start the step). ``processed_dir`` is the store the run would
+    read. Raises what that run would raise before starting a kernel (no notebooks, a country that
+    is not a focus country)."""
+    plan = _make_plan(False, True, True, countries, notebooks_dir, output_dir, figures_dir, processed_dir)
+    selected = _select(plan, None)
+    tasks = _tasks(selected, parameters_for(selected, None), plan)
+    state = _read_state(plan.state_path)
+    current = (not _orphans(tasks, plan) and set(state) <= {t.name for t in tasks}
+               and _state_unchanged(plan.state_path, state) and all(t.up_to_date(state) for t in tasks))
+    return FullRunStatus(current=current, executions=len(tasks),
+                         figure_folders=sorted({t.figures_folder for t in tasks}))
+
+
 def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequence[str] | None = None,
                   parameters: Mapping[str, object] | None = None, *, force: bool = False,
                   profiles: bool = True, countries: Sequence[str] | None = None,
@@ -433,21 +504,15 @@ def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequen
     volatile output raises ``NotebookError`` naming them, after every notebook has been tried.
     Each worker reuses one kernel, reset between notebooks; ``fresh_kernels`` starts one per notebook.
     """
-    plan = _Plan(inplace=inplace, export_html=export_html, profiles=profiles, countries=countries,
-                 notebooks_dir=Path(notebooks_dir or paths.notebooks_dir()),
-                 output_dir=Path(output_dir or paths.reports_dir() / "notebooks"),
-                 figures_dir=Path(figures_dir or paths.figures_dir()))
+    plan = _make_plan(inplace, export_html, profiles, countries, notebooks_dir, output_dir, figures_dir)
     start = time.perf_counter()
-    selected = discover(plan.notebooks_dir, names)
-    if not selected:
-        raise NotebookError(f"{paths.relative_to_root(plan.notebooks_dir)}: no notebooks matching {NOTEBOOK_GLOB}")
+    selected = _select(plan, names)
     given = parameters_for(selected, parameters)
     for source, params in given.items():
         if source.stem == PROFILE_NOTEBOOK and PROFILE_PARAMETER in params:
             check_countries(source, [params[PROFILE_PARAMETER]])
     tasks = _tasks(selected, given, plan)
-    # In-place runs keep their record apart: they must not make the main job's outputs look stale.
-    state_path = (paths.scratch_dir() / f"inplace-{STATE_FILE}") if inplace else plan.output_dir / STATE_FILE
+    state_path = plan.state_path
     state = _read_state(state_path)
     result = RunResult(figure_folders=sorted({t.figures_folder for t in tasks}))
     if prune:

@@ -10,8 +10,8 @@ chart per page), writes a profile per focus country (``reports/profiles/<ISO3>.p
 
 Modules by concern: ``specs`` (the chart specs, their validation against the catalogue and how each
 kind is drawn), ``context`` (what is read through the API), ``front`` (key-message pages), ``pages``
-(the pack's text pages), ``pack`` (the chart pack PDF), ``profiles`` (the country profile page) and
-``build`` (the entry point and its freshness check).
+(the pack's text pages), ``pack`` (the chart pack PDF), ``profiles`` (the country profile page),
+``parallel`` (independent tasks on every usable core) and ``build`` (the entry point and its freshness check).
 Work is skipped when neither the store (its manifest) nor the report code changed since the last
 run; a chart whose indicators are not in the store is skipped and listed, never faked.
 """

@@ -7,24 +7,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib as mpl
-
 from analysis.core import atomic, paths
-from analysis.core.fingerprint import fingerprint
 from analysis.presentation import charts, workbook
 from analysis.presentation.datapackage import write_data_package
 from analysis.presentation.gallery import PACK_SUBDIR, project_title_version, write_gallery
+from analysis.presentation.report import parallel
+from analysis.presentation.report import profile_pages as _profiles
 from analysis.presentation.report.context import ReportContext, Skip, make_context
 from analysis.presentation.report.front import key_message_pages
 from analysis.presentation.report.pack import write_chart_pack
-from analysis.presentation.report.profile_pages import write_profiles
-from analysis.presentation.report.profiles import profile_table
-from analysis.presentation.report.specs import HEADLINE_CHARTS, draw, profile_groups, validate_specs
+from analysis.presentation.report.profiles import CountryNote
+from analysis.presentation.report.specs import HEADLINE_CHARTS, draw, validate_specs
+from analysis.presentation.report_freshness import INDEX_FILE, PACK_FILE, STATE_FILE, is_up_to_date, report_state
 from analysis.store import api
-
-STATE_FILE = ".report-state.json"
-PACK_FILE = "chart-pack.pdf"
-INDEX_FILE = "index.html"
 
 
 @dataclass
@@ -61,94 +56,125 @@ class ReportResult:
         return paths.relative_to_root(path) if path else "-"
 
 
-def _fingerprint(processed_dir: Path | None) -> str:
-    """The report's freshness: the store (its manifest covers inputs, catalogue, registry and
-    references), the package code and the plotting library's version."""
-    return fingerprint({"store": api.store_fingerprint(processed_dir)}, {"matplotlib": mpl.__version__})
+@dataclass(frozen=True)
+class DrawnChart:
+    """What the chart pack needs of a drawn chart once its figure is saved and released: its title and the
+    sources (dataset id -> vintages) the cover lists."""
+
+    title: str
+    sources: dict[str, list[str]]
 
 
-def _up_to_date(reports: Path, state: dict) -> bool:
-    outputs_exist = all((reports / f).exists() for f in (PACK_FILE, INDEX_FILE, workbook.WORKBOOK_FILE))
-    state_path = reports / STATE_FILE
-    if not (outputs_exist and state_path.exists()):
-        return False
-    try:
-        return json.loads(state_path.read_text(encoding="utf-8")) == state
-    except json.JSONDecodeError:
-        return False
+@dataclass(frozen=True)
+class _ChartDone:
+    spec: dict
+    name: str = ""
+    chart: DrawnChart | None = None
+    skipped: str = ""  # why the chart could not be drawn from this store
 
 
-def _draw_and_export(specs: Sequence[dict], ctx: ReportContext, figures: Path, result: ReportResult,
-                     progress: Callable[[str], None] | None) -> list[tuple[dict, charts.Chart]]:
-    """Draw every spec, export each chart into figures/pack/ and list what was skipped and why."""
-    drawn: list[tuple[dict, charts.Chart]] = []
-    for k, spec in enumerate(specs, start=1):
+class _Tasks:
+    """The report's independent tasks, run by :func:`parallel.ordered_results` in this process or in forked
+    workers: a chart (draw, export, release), a country profile, or the data download."""
+
+    def __init__(self, ctx: ReportContext, reports: Path, profiles: _profiles.ProfileWriter | None) -> None:
+        self.ctx, self.reports, self.profiles = ctx, reports, profiles
+
+    def __call__(self, task: tuple):
+        kind, arg = task
+        if kind == "chart":
+            return self.chart(*arg)
+        if kind == "profile":
+            return self.profiles(arg)
+        return self.data_package()
+
+    def chart(self, k: int, spec: dict) -> _ChartDone:
         try:
-            chart = draw(spec, ctx)
+            chart = draw(spec, self.ctx)
         except (Skip, charts.ChartDataError) as exc:
-            result.skipped.append((spec["name"], str(exc)))
-            continue
+            return _ChartDone(spec, skipped=str(exc))
         name = f"{k:02d}-{spec['name']}"
-        charts.save(chart, name, PACK_SUBDIR, root=figures)
-        drawn.append((spec, chart))
-        result.charts.append(name)
-        if progress:
-            progress(name)
-    return drawn
+        charts.save(chart, name, PACK_SUBDIR, root=self.reports / "figures")
+        chart.close()  # the pack places the saved PDF: the figure is not drawn again
+        return _ChartDone(spec, name, DrawnChart(title=chart.title, sources=chart.sources))
+
+    def data_package(self):
+        title, version = project_title_version()
+        return write_data_package(self.reports, processed_dir=self.ctx.processed_dir, title=title,
+                                  version=version).descriptor
 
 
-def _profile_sheets(ctx: ReportContext, countries: list[str] | None, taken: set[str]) -> list[workbook.Sheet]:
-    """One workbook sheet per country profile: the profile's indicator table."""
-    wanted = [i for ids in profile_groups().values() for i in ids if i in ctx.store_ids]
-    if not wanted or (countries is not None and not countries):
+def _profile_sheets(ctx: ReportContext, countries: list[str] | None, notes: dict[str, CountryNote],
+                    taken: set[str]) -> list[workbook.Sheet]:
+    """One workbook sheet per country profile: the indicator table the profile drew (not computed again)."""
+    if not notes:
         return []
-    latest, _ = ctx.latest(wanted)
     codes = countries if countries is not None else api.members("FOCUS", processed_dir=ctx.processed_dir)
     names = api.country_names(codes, processed_dir=ctx.processed_dir)
-    return [workbook.profile_sheet(iso3, names.get(iso3, iso3), profile_table(latest, ctx, iso3), taken)
-            for iso3 in codes]
+    return [workbook.profile_sheet(iso3, names.get(iso3, iso3), notes[iso3].rows, taken) for iso3 in codes]
 
 
 def _write_workbook(reports: Path, names: list[str], ctx: ReportContext, countries: list[str] | None,
-                    result: ReportResult) -> None:
+                    notes: dict[str, CountryNote], result: ReportResult) -> None:
     taken = {workbook.INDEX_SHEET, workbook.SOURCES_SHEET}
     pack = reports / "figures" / PACK_SUBDIR
     sheets = [workbook.chart_sheet(pack / f"{name}.csv", k, taken) for k, name in enumerate(names, start=1)]
-    sheets += _profile_sheets(ctx, countries, taken)
+    sheets += _profile_sheets(ctx, countries, notes, taken)
     result.workbook = workbook.write_workbook(reports / workbook.WORKBOOK_FILE, sheets)
     result.workbook_sheets = len(sheets) + 2
 
 
+def _collect_charts(done: Sequence[_ChartDone], result: ReportResult,
+                    progress: Callable[[str], None] | None) -> list[tuple[dict, DrawnChart]]:
+    drawn = []
+    for item in done:
+        if item.chart is None:
+            result.skipped.append((item.spec["name"], item.skipped))
+            continue
+        drawn.append((item.spec, item.chart))
+        result.charts.append(item.name)
+        if progress:
+            progress(item.name)
+    return drawn
+
+
 def build_reports(force: bool = False, *, processed_dir: Path | None = None, reports_dir: Path | None = None,
                   charts: Sequence[dict] | None = None, profiles: list[str] | None = None,
-                  progress: Callable[[str], None] | None = None) -> ReportResult:
+                  progress: Callable[[str], None] | None = None, jobs: int | None = None) -> ReportResult:
     """Draw and export the headline charts, the chart pack, the country profiles and the gallery.
 
     ``processed_dir`` / ``reports_dir`` default to the project's ``data/processed`` and ``reports``;
     ``charts`` (specs like ``HEADLINE_CHARTS``) and ``profiles`` (ISO3 codes; default every focus
     country) are for tests. The specs are checked against the catalogue first: an unknown indicator
     or kind raises ChartSpecError before anything is written. Unless ``force``, nothing is redone
-    when the store and the report code are unchanged since the last run.
+    when the store and the report code are unchanged since the last run. The charts, profiles and the
+    data download run on ``jobs`` processes (default: one per usable core; 1: all in this process),
+    with the same files as a sequential run.
     """
     specs = tuple(charts) if charts is not None else HEADLINE_CHARTS
     validate_specs(specs)
     reports = Path(reports_dir) if reports_dir is not None else paths.reports_dir()
-    state = {"fingerprint": _fingerprint(processed_dir)}
-    if not force and _up_to_date(reports, state):
+    state = report_state(processed_dir)
+    if not force and is_up_to_date(reports, state):
         return ReportResult(skipped_unchanged=True, index=reports / INDEX_FILE)
     ctx = make_context(processed_dir)
     result = ReportResult()
-    drawn = _draw_and_export(specs, ctx, reports / "figures", result, progress)
-    for _, chart in drawn:
-        chart.close()  # the pack places the saved PDFs: the figures are not drawn again
+    codes = _profiles.profile_codes(profiles)
+    # made before the workers start, so that they inherit what every profile shares
+    writer = _profiles.ProfileWriter(ctx, reports / "profiles", codes) if codes else None
+    tasks = ([("chart", (k, spec)) for k, spec in enumerate(specs, start=1)]
+             + [("profile", iso3) for iso3 in codes] + [("data_package", None)])
+    with parallel.ordered_results(_Tasks(ctx, reports, writer), tasks, parallel.jobs_or_default(jobs)) as done:
+        front = key_message_pages(ctx)  # drawn here while the workers run
+        outputs = list(done)
+    drawn = _collect_charts(outputs[:len(specs)], result, progress)
+    notes = dict(zip(codes, outputs[len(specs):len(specs) + len(codes)]))
+    result.profiles = [reports / "profiles" / f"{iso3}.pdf" for iso3 in codes]
+    result.data_package = outputs[-1]
     result.pack = reports / PACK_FILE
     pdfs = [reports / "figures" / PACK_SUBDIR / f"{name}.pdf" for name in result.charts]
-    result.pack_pages = write_chart_pack(drawn, pdfs, result.pack, front=key_message_pages(ctx))
-    result.profiles = write_profiles(ctx, reports / "profiles", profiles)
-    _write_workbook(reports, result.charts, ctx, profiles, result)
-    title, version = project_title_version()
-    result.data_package = write_data_package(reports, processed_dir=ctx.processed_dir, title=title,
-                                             version=version).descriptor
+    result.pack_pages = write_chart_pack(drawn, pdfs, result.pack, front=front)
+    _write_workbook(reports, result.charts, ctx, profiles, notes, result)
     result.index, result.gallery_charts = write_gallery(reports)
     atomic.write_text(reports / STATE_FILE, json.dumps(state, indent=2, sort_keys=True) + "\n")
     return result

@@ -76,7 +76,6 @@ def key_message_pages(ctx_or_processed_dir=None) -> list[tuple[str, Figure]]:
     processed_dir = _processed_dir(ctx_or_processed_dir)
     pages = []
     with style.styled():
-        for group in messages.GROUPS:
-            items = messages.group_messages(group, processed_dir=processed_dir)
+        for group, items in messages.messages_by_group(messages.GROUPS, processed_dir=processed_dir).items():
             pages.append((page_title(group), message_page(group, items)))
     return pages

@@ -14,13 +14,21 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pypdf
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from pypdf.generic import (
+    DecodedStreamObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    RectangleObject,
+    StreamObject,
+)
 
 from analysis.core import atomic
-from analysis.presentation import charts
 from analysis.presentation.charts import style
 from analysis.presentation.gallery import AUTHORS, PACK_TITLE
 from analysis.presentation.report import pages
@@ -34,6 +42,7 @@ LABEL_SIZE = 8.0
 PDF_METADATA = {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}
 CONTENTS_TITLE = "Contents"
 COVER_TITLE = "Cover: where the data are, how to cite, sources"
+CHART_FORM = "/Chart"  # the chart's form on a chart page (matplotlib names its own XObjects otherwise)
 
 
 @dataclass
@@ -109,7 +118,41 @@ def _chart_frames(drawn, first_page: int) -> bytes:
     return buf.getvalue()
 
 
-def _place(frame: pypdf.PageObject, chart_pdf: Path) -> None:
+def _form_of(writer: pypdf.PdfWriter, chart: pypdf.PageObject) -> IndirectObject | None:
+    """The chart's page as a Form XObject of the pack: its content stream copied as it is (pypdf never parses
+    it) with the page's own resources, so their names cannot clash with the frame's. None for a page this
+    does not fit (several content streams, or annotations a form would drop)."""
+    contents = chart.get("/Contents")
+    stream = contents.get_object() if contents is not None else None
+    annotations = chart.get("/Annots")
+    if not isinstance(stream, StreamObject) or (annotations is not None and len(annotations.get_object())):
+        return None
+    form = stream.clone(writer, force_duplicate=True)
+    form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): RectangleObject(chart.mediabox),
+                 NameObject("/Resources"): chart["/Resources"].get_object().clone(writer)})
+    return form.indirect_reference
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _draw_form(frame: pypdf.PageObject, form: IndirectObject, scale: float, tx: float, ty: float) -> None:
+    """The frame's content (kept in its own graphics state), then the form scaled and moved into place."""
+    # matplotlib's pages share one resource dictionary: each chart page gets its own, naming its own chart
+    resources = DictionaryObject(frame["/Resources"].get_object())
+    xobjects = DictionaryObject(resources["/XObject"].get_object()) if "/XObject" in resources else DictionaryObject()
+    xobjects[NameObject(CHART_FORM)] = form
+    resources[NameObject("/XObject")] = xobjects
+    frame[NameObject("/Resources")] = resources
+    matrix = " ".join(_number(v) for v in (scale, 0, 0, scale, tx, ty))
+    content = DecodedStreamObject()
+    content.set_data(b"q\n" + frame.get_contents().get_data() + f"\nQ\nq {matrix} cm {CHART_FORM} Do Q\n".encode())
+    frame.replace_contents(content.flate_encode())
+
+
+def _place(writer: pypdf.PdfWriter, frame: pypdf.PageObject, chart_pdf: Path) -> None:
     """The chart's page scaled (never enlarged) into the box below the label band, centred."""
     chart = pypdf.PdfReader(chart_pdf).pages[0]
     width, height = float(chart.mediabox.width), float(chart.mediabox.height)
@@ -117,7 +160,11 @@ def _place(frame: pypdf.PageObject, chart_pdf: Path) -> None:
     scale = min(1.0, box_w / width, box_h / height)
     tx = (PAGE[0] * PT - width * scale) / 2
     ty = FOOTER * PT + box_h - height * scale
-    frame.merge_transformed_page(chart, pypdf.Transformation().scale(scale, scale).translate(tx, ty))
+    form = _form_of(writer, chart)
+    if form is not None:
+        _draw_form(frame, form, scale, tx, ty)
+    else:  # merging parses the chart's content: slower, same page
+        frame.merge_transformed_page(chart, pypdf.Transformation().scale(scale, scale).translate(tx, ty))
 
 
 def _outline(writer: pypdf.PdfWriter, sections: list[_Section], drawn, first_chart: int) -> None:
@@ -136,10 +183,12 @@ def _outline(writer: pypdf.PdfWriter, sections: list[_Section], drawn, first_cha
                                 parent=parent)
 
 
-def write_chart_pack(drawn: list[tuple[dict, charts.Chart]], chart_pdfs: Sequence[Path], target: Path,
+def write_chart_pack(drawn: Sequence[tuple[dict, Any]], chart_pdfs: Sequence[Path], target: Path,
                      front: Sequence[tuple[str, Figure]] = ()) -> int:
-    """Write the pack; ``chart_pdfs`` are the drawn charts' saved PDFs (same order), ``front`` the
-    key-message pages (title, figure). Returns the number of pages."""
+    """Write the pack; ``drawn`` are (spec, chart) pairs where a chart needs only its ``title`` and ``sources``
+    (a :class:`charts.Chart`, or the record the report keeps once the figure is saved and released);
+    ``chart_pdfs`` are the charts' saved PDFs (same order), ``front`` the key-message pages (title, figure).
+    Returns the number of pages."""
     example = Path(chart_pdfs[0]).stem if chart_pdfs else "01-chart"
     sections = _front_sections(drawn, front, example)
     sections.append(_contents(drawn, sections))
@@ -150,7 +199,7 @@ def write_chart_pack(drawn: list[tuple[dict, charts.Chart]], chart_pdfs: Sequenc
     for page in pypdf.PdfReader(io.BytesIO(text_pdf)).pages:
         writer.add_page(page)
     for frame, pdf in zip(frames, chart_pdfs, strict=True):
-        _place(writer.add_page(frame), Path(pdf))  # merged once the page belongs to the writer
+        _place(writer, writer.add_page(frame), Path(pdf))  # placed once the page belongs to the writer
     _outline(writer, sections, drawn, n_front)
     writer.page_mode = "/UseOutlines"
     writer.add_metadata({"/Title": PACK_TITLE, "/Author": AUTHORS})

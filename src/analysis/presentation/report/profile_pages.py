@@ -18,34 +18,63 @@ from analysis.presentation.charts import palette, style
 from analysis.presentation.charts.layout import fmt
 from analysis.presentation.report.context import ReportContext
 from analysis.presentation.report.pack import PDF_METADATA
-from analysis.presentation.report.profiles import CountryNote, ProfileRow, country_note, profile_latest
+from analysis.presentation.report.parallel import ordered_results
+from analysis.presentation.report.profiles import (
+    CountryNote,
+    ProfileRow,
+    country_note,
+    profile_basis,
+    profile_latest,
+)
 from analysis.presentation.report.specs import GROUP_TITLES
 from analysis.store import api
+from analysis.store.messages import messages_by_country
 
 
-def write_profiles(ctx: ReportContext, out_dir: Path, countries: list[str] | None = None) -> list[Path]:
-    """``reports/profiles/<ISO3>.pdf`` for every focus country (or those given; an empty list: none)."""
-    if countries is not None and not countries:
-        return []
-    latest, window_note = profile_latest(ctx)
-    written = []
-    for iso3 in countries if countries is not None else palette.focus_iso3():
-        note = country_note(iso3, ctx, latest, window_note)
-        target = out_dir / f"{iso3}.pdf"
+def profile_codes(countries: list[str] | None = None) -> list[str]:
+    """The countries that get a profile: those given (an empty list: none), else every focus country."""
+    return list(countries) if countries is not None else palette.focus_iso3()
+
+
+class ProfileWriter:
+    """Writes one country's ``<ISO3>.pdf`` per call and returns its note; what every country's note shares
+    (the latest values, their windows, the per-indicator bands) is computed once, when it is made."""
+
+    def __init__(self, ctx: ReportContext, out_dir: Path, countries: list[str] | None = None) -> None:
+        self.ctx, self.out_dir = ctx, out_dir
+        self.latest, self.window_note = profile_latest(ctx)
+        self.basis = profile_basis(self.latest, ctx)
+        # the key messages of all the countries to be written, made in one pass over the store
+        made = messages_by_country(countries, processed_dir=ctx.processed_dir) if countries else {}
+        self.messages = {iso3: [m.text for m in items] for iso3, items in made.items()}
+
+    def __call__(self, iso3: str) -> CountryNote:
+        note = country_note(iso3, self.ctx, self.latest, self.window_note, self.basis, self.messages.get(iso3))
         with style.styled():
             figures = draw_profile(note)
-            title = f"{note.name}: country profile"
 
-            def writer(tmp: Path, figs=figures, title=title) -> None:
-                with PdfPages(tmp, metadata={**PDF_METADATA, "Title": title}) as pdf:
-                    for fig in figs:
+            def writer(tmp: Path) -> None:
+                with PdfPages(tmp, metadata={**PDF_METADATA, "Title": f"{note.name}: country profile"}) as pdf:
+                    for fig in figures:
                         pdf.savefig(fig)
 
-            atomic.write_with(target, writer)
+            atomic.write_with(self.out_dir / f"{iso3}.pdf", writer)
             for fig in figures:
                 fig.clear()
-        written.append(target)
-    return written
+        return note
+
+
+def write_profiles(ctx: ReportContext, out_dir: Path, countries: list[str] | None = None, *,
+                   jobs: int = 1) -> list[Path]:
+    """``reports/profiles/<ISO3>.pdf`` for every focus country (or those given; an empty list: none), on
+    ``jobs`` processes (1: in this one)."""
+    codes = profile_codes(countries)
+    if not codes:
+        return []
+    with ordered_results(ProfileWriter(ctx, out_dir, codes), codes, jobs) as notes:
+        for _ in notes:
+            pass
+    return [out_dir / f"{iso3}.pdf" for iso3 in codes]
 
 
 # ----------------------------------------------------------------------------- drawing the pages

@@ -88,51 +88,88 @@ def _plus_three_values(part: pd.DataFrame, iso3: str, plus_three: list[str]) -> 
     return out
 
 
-def _add_standing(row: ProfileRow, iso3: str, part: pd.DataFrame, series: pd.DataFrame, focus: list[str]) -> None:
+@dataclass(frozen=True)
+class _Shared:
+    """What every country's row of one indicator shares: the focus countries' latest values, the ASEAN band
+    and its judgement, and the years of the ranked values."""
+
+    part: pd.DataFrame  # the indicator's latest values, indexed by iso3
+    focus_values: pd.Series  # part's values over the focus countries (what ranks are taken among)
+    others: np.ndarray  # the focus countries' values, gaps left out (the profile's dot strip)
+    band: pd.DataFrame
+    judged: pd.Series
+    ranked_years: str
+
+
+@dataclass(frozen=True)
+class ProfileBasis:
+    """The per-report work behind every country's profile table, done once: the groups' members, the profile
+    indicators' series and, per indicator, what its rows share (see :func:`profile_basis`)."""
+
+    ids: tuple[str, ...]  # the profile indicators, in the table's order
+    groups: dict[str, list[str]]
+    series: pd.DataFrame
+    shared: dict[str, _Shared]
+
+
+def _shared(part: pd.DataFrame, ind: str, better: str, groups: dict[str, list[str]]) -> _Shared:
+    focus, members = groups["FOCUS"], groups["ASEAN"]
+    vals = part["value"].astype("float64") if not part.empty else pd.Series(dtype="float64")
+    b = api.band(vals.reindex(focus), reference=vals.reindex(members), min_difference=api.min_difference_of(ind))
+    return _Shared(part=part, focus_values=part["value"].reindex(focus) if not part.empty else vals,
+                   others=vals.reindex(focus).dropna().to_numpy(), band=b, judged=api.judge(b["band"], better),
+                   ranked_years=_ranked_years(part, focus) if not part.empty else "")
+
+
+def profile_basis(latest: pd.DataFrame, ctx: ReportContext) -> ProfileBasis:
+    """What the profile tables of every country share, computed once per report (``latest``: the latest
+    values of the profile indicators, as :func:`profile_latest` gives them)."""
+    groups = {g: ctx.members(g) for g in ("FOCUS", "ASEAN", "PLUS_THREE")}
+    ids = [ind for ids in profile_groups().values() for ind in ids]
+    series = ctx.series([i for i in ids if i in ctx.store_ids])
+    # one pass over the latest values instead of one filter per indicator and country
+    parts = {str(ind): frame.set_index("iso3") for ind, frame in latest.groupby("indicator_id", sort=False)}
+    empty = latest.iloc[0:0].set_index("iso3")
+    shared = {ind: _shared(parts.get(ind, empty), ind, ctx.meta(ind).better, groups) for ind in ids}
+    return ProfileBasis(ids=tuple(ids), groups=groups, series=series, shared=shared)
+
+
+def _add_standing(row: ProfileRow, iso3: str, shared: _Shared, series: pd.DataFrame) -> None:
     """The row's rank among the focus countries with data and its ten-year trend."""
-    values = part["value"].reindex(focus) if not part.empty else pd.Series(dtype="float64")
-    rank = standing.rank_in(values, iso3, row.better)
+    rank = standing.rank_in(shared.focus_values, iso3, row.better)
     mine = (series["iso3"] == iso3).to_numpy(bool) & (series["indicator_id"] == row.indicator_id).to_numpy(bool)
     own = series.loc[mine]
     trend = standing.trend_for(row.indicator_id, own, row.year)
     row.rank, row.rank_n, row.rank_text = rank.k, rank.n, rank.text
-    row.ranked_years = _ranked_years(part, focus) if not part.empty else ""
+    row.ranked_years = shared.ranked_years
     row.trend_text, row.trend_direction, row.trend_judged = trend.text(), trend.direction, trend.judged
     row.trend_change, row.trend_since = trend.change, trend.start_year
 
 
-def _profile_row(part: pd.DataFrame, ctx: ReportContext, ind: str, iso3: str, groups: dict[str, list[str]],
-                 series: pd.DataFrame) -> ProfileRow:
+def _profile_row(shared: _Shared, ctx: ReportContext, ind: str, iso3: str, basis: ProfileBasis) -> ProfileRow:
     meta = ctx.meta(ind)
-    focus, members = groups["FOCUS"], groups["ASEAN"]
-    vals = part["value"].astype("float64") if not part.empty else pd.Series(dtype="float64")
-    b = api.band(vals.reindex(focus), reference=vals.reindex(members), min_difference=api.min_difference_of(ind))
-    judged = api.judge(b["band"], meta.better)
+    part, b, groups = shared.part, shared.band, basis.groups
     rec = part.loc[iso3] if iso3 in part.index else None
     value = float(rec["value"]) if rec is not None and pd.notna(rec["value"]) else np.nan
     year = int(rec["year"]) if rec is not None and pd.notna(rec["year"]) else None
     row = ProfileRow(
         group=meta.group, indicator_id=ind, title=meta.title, unit=meta.unit, better=meta.better, value=value,
-        year=year, median=float(b["center"].iloc[0]), n=int(b["n"].iloc[0]), big_n=len(members),
-        band=str(b.loc[iso3, "band"]), judged=str(judged.loc[iso3]), lower=float(b["lower"].iloc[0]),
-        upper=float(b["upper"].iloc[0]), others=vals.reindex(focus).dropna().to_numpy(),
+        year=year, median=float(b["center"].iloc[0]), n=int(b["n"].iloc[0]), big_n=len(groups["ASEAN"]),
+        band=str(b.loc[iso3, "band"]), judged=str(shared.judged.loc[iso3]), lower=float(b["lower"].iloc[0]),
+        upper=float(b["upper"].iloc[0]), others=shared.others,
         source_id=_text_or_none(rec, "source_id"), vintage=_text_or_none(rec, "vintage"),
         year_text=_year_text(year, ctx.period(ind)), plus_three=_plus_three_values(part, iso3, groups["PLUS_THREE"]))
-    _add_standing(row, iso3, part, series, focus)
+    _add_standing(row, iso3, shared, basis.series)
     return row
 
 
-def profile_table(latest: pd.DataFrame, ctx: ReportContext, iso3: str) -> list[ProfileRow]:
+def profile_table(latest: pd.DataFrame, ctx: ReportContext, iso3: str,
+                  basis: ProfileBasis | None = None) -> list[ProfileRow]:
     """Per profile indicator: the country's latest value and year, its rank among the focus countries with
-    data, its ten-year trend, the ASEAN median and band and, for a Plus Three country, the Plus Three values."""
-    groups = {g: ctx.members(g) for g in ("FOCUS", "ASEAN", "PLUS_THREE")}
-    ids = [ind for ids in profile_groups().values() for ind in ids]
-    series = ctx.series([i for i in ids if i in ctx.store_ids])
-    rows = []
-    for ind in ids:
-        part = latest[latest["indicator_id"] == ind].set_index("iso3")
-        rows.append(_profile_row(part, ctx, ind, iso3, groups, series))
-    return rows
+    data, its ten-year trend, the ASEAN median and band and, for a Plus Three country, the Plus Three values.
+    ``basis``: :func:`profile_basis` of ``latest``, when the tables of several countries are made."""
+    basis = basis if basis is not None else profile_basis(latest, ctx)
+    return [_profile_row(basis.shared[ind], ctx, ind, iso3, basis) for ind in basis.ids]
 
 
 # ----------------------------------------------------------------------------- notes: rules, not prose per country
@@ -226,14 +263,18 @@ class CountryNote:
 
 
 def country_note(iso3: str, ctx: ReportContext | None = None, latest: pd.DataFrame | None = None,
-                 window_note: str | None = None) -> CountryNote:
-    """One country's profile content: messages, context line, indicator rows, notes, last meetings."""
+                 window_note: str | None = None, basis: ProfileBasis | None = None,
+                 message_texts: list[str] | None = None) -> CountryNote:
+    """One country's profile content: messages, context line, indicator rows, notes, last meetings.
+    ``basis``: :func:`profile_basis` of ``latest``, shared by the notes of several countries;
+    ``message_texts``: the country's messages when already made for several countries at once."""
     ctx = ctx or make_context(None)
     if latest is None:
         latest, window_note = profile_latest(ctx)
-    rows = profile_table(latest, ctx, iso3)
+    rows = profile_table(latest, ctx, iso3, basis)
     context = standing.country_context(iso3, processed_dir=ctx.processed_dir, latest=latest)
-    messages = [m.text for m in country_messages(iso3, processed_dir=ctx.processed_dir)]
+    messages = message_texts if message_texts is not None else \
+        [m.text for m in country_messages(iso3, processed_dir=ctx.processed_dir)]
     return CountryNote(iso3=iso3, name=context.name, context=context.line(), messages=messages, rows=rows,
                        notes=profile_notes(rows, ctx, context.name), window_note=window_note or "",
                        last_meetings=standing.last_meeting_labels(ctx.meetings, list(profile_groups())))

@@ -15,18 +15,11 @@ import pandas as pd
 
 from analysis.core.errors import AnalysisError
 from analysis.presentation import charts
+from analysis.presentation.groups import GROUP_TITLES
 from analysis.presentation.report.context import ReportContext, Skip, window_text
 from analysis.store import api, series
 from analysis.store import intervals as with_bounds
 
-GROUP_TITLES = {
-    "older_persons": "Older persons",
-    "children": "Children",
-    "mothers": "Mothers and newborns",
-    "persons_with_disabilities": "Persons with disabilities",
-    "whole_population": "Whole population: health, health financing and social protection",
-    "meetings": "The meetings",
-}
 PROFILE = "profile"  # as ``indicators``: the catalogue's profile indicators present in the store
 MEETING = "meeting:"  # as ``year_from``: the first meeting with a known theme on the group named after it
 

@@ -1,0 +1,87 @@
+"""Cheaper TrueType embedding in PDFs: every PDF subsets a small copy of each font, parsed once.
+
+Matplotlib embeds fonts in a PDF (``pdf.fonttype: 42``, so text stays extractable) by subsetting the
+font file with fontTools, and it reads the whole file again for every PDF and every face: for DejaVu
+Sans that is about 6,000 glyphs and its layout tables, and it was the largest single cost of a chart's
+PDF (measured in benchmarks/PERF-NOTES.md). Here each font file is reduced once per process to a copy
+that
+
+* holds only the glyphs of the character ranges below (renumbered: the glyph indices matplotlib passes
+  in and the index map it gets back are translated, so they mean the same as with the file itself);
+* drops the layout tables (GSUB, GPOS, GDEF, kern): matplotlib writes every glyph's position into the
+  page itself, so a viewer never reads them.
+
+Each PDF then subsets that copy. A request for a glyph outside the copy goes to matplotlib's own
+subsetting of the full file, so no text can lose a glyph. The embedded programs differ from
+matplotlib's only in those dropped tables; the same chart still gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+
+from fontTools import subset
+from fontTools.ttLib import TTLibError
+from matplotlib.backends import _backend_pdf_ps
+
+#: Unicode blocks of the copy: Latin, Greek, punctuation, super/subscripts, currency, letter-like
+#: symbols, number forms, arrows, mathematical operators, geometric shapes (▲●▼), symbols, dingbats,
+#: and the Latin ligatures (ﬀ, ﬁ, ﬂ…) that matplotlib's text shaping substitutes.
+BASE_RANGES = ((0x0020, 0x024F), (0x0370, 0x03FF), (0x2000, 0x20CF), (0x2100, 0x22FF),
+               (0x25A0, 0x27BF), (0xFB00, 0xFB06))
+#: Tables a PDF viewer does not read from an embedded TrueType program.
+LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern", "MATH")
+
+_matplotlib_subset = _backend_pdf_ps.get_glyphs_subset
+
+
+def _options() -> subset.Options:
+    """Matplotlib's subsetting options (glyph names, recommended glyphs, its dropped tables)."""
+    options = subset.Options(glyph_names=True, recommended_glyphs=True)
+    # the tables matplotlib drops (Apple/FontForge extras) plus the layout tables
+    options.drop_tables += ["FFTM", "PfEd", "BDF", "meta", "MERG", "TSIV", "Zapf", "bdat", "bloc", "cidg",
+                            "fdsc", "feat", "fmtx", "fond", "just", "kerx", "ltag", "morx", "trak", "xref",
+                            *LAYOUT_TABLES]
+    return options
+
+
+@functools.lru_cache(maxsize=16)
+def _base(path: str, face_index: int) -> tuple[bytes, dict[int, int]] | None:
+    """The reduced copy of one face (bytes) and the map from the file's glyph indices to the copy's;
+    None if fontTools cannot read the file."""
+    options = _options()
+    options.font_number = face_index
+    try:
+        font = subset.load_font(path, options)
+    except (OSError, ValueError, TTLibError):
+        return None  # matplotlib's own subsetting decides
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(unicodes=[code for lo, hi in BASE_RANGES for code in range(lo, hi + 1)])
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    font.save(buf, reorderTables=False)
+    font.close()
+    return buf.getvalue(), dict(subsetter.glyph_index_map)
+
+
+def get_glyphs_subset(fontfile, glyphs):
+    """Drop-in for matplotlib's ``get_glyphs_subset``: the same glyphs and index map, from the copy."""
+    glyphs = set(glyphs)
+    base = _base(str(fontfile), getattr(fontfile, "face_index", 0))
+    if base is None or not glyphs <= base[1].keys():
+        return _matplotlib_subset(fontfile, glyphs)
+    data, to_base = base
+    options = _options()
+    font = subset.load_font(io.BytesIO(data), options)
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(gids={to_base[g] for g in glyphs})
+    subsetter.subset(font)
+    # matplotlib looks glyphs up by the file's indices: compose file -> copy -> subset
+    index_map = {g: subsetter.glyph_index_map[b] for g, b in to_base.items() if b in subsetter.glyph_index_map}
+    return _backend_pdf_ps.SubsetResults(font, index_map)._as_cm()
+
+
+def install() -> None:
+    """Route matplotlib's PDF font subsetting through :func:`get_glyphs_subset` (idempotent)."""
+    _backend_pdf_ps.get_glyphs_subset = get_glyphs_subset

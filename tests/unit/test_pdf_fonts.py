@@ -1,0 +1,80 @@
+"""PDF font embedding through the reduced font copy (charts/pdf_fonts.py)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib as mpl
+import pypdf
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from matplotlib.backends import _backend_pdf_ps
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+
+from analysis.presentation.charts import pdf_fonts
+
+TEXT = "Staff coverage ▲ ● ▼ – 2023: effective ﬁgures, 45.2 % (ASEAN)"
+
+
+@pytest.fixture(scope="module")
+def dejavu():
+    return font_manager.FontPath(font_manager.findfont("DejaVu Sans"), 0)
+
+
+def _gids(path, text: str) -> set[int]:
+    charmap = FT2Font(path).get_charmap()
+    return {charmap[ord(c)] for c in text}
+
+
+def test_every_requested_glyph_maps_to_the_same_glyph_in_the_subset(dejavu):
+    """Without GSUB the subset keeps fewer glyphs than matplotlib's (no closure over ligatures and
+    alternates), so indices may differ: what must hold is that each requested glyph lands on the same
+    outline."""
+    gids = _gids(dejavu, TEXT)
+    original = TTFont(dejavu)
+    names = original.getGlyphOrder()
+    with pdf_fonts.get_glyphs_subset(dejavu, gids) as ours:
+        order = ours.font.getGlyphOrder()
+        assert set(ours.glyph_index_map) >= gids
+        for gid in gids:
+            name = names[gid]
+            assert order[ours.glyph_index_map[gid]] == name
+            assert ours.font["glyf"][name].getCoordinates(ours.font["glyf"])[0] == \
+                original["glyf"][name].getCoordinates(original["glyf"])[0]
+        assert "GPOS" not in ours.font and "GSUB" not in ours.font
+
+
+def test_a_glyph_outside_the_copy_goes_to_matplotlibs_subsetting(dejavu, monkeypatch):
+    calls = []
+
+    def spy(fontfile, glyphs):
+        calls.append(set(glyphs))
+        return original(fontfile, glyphs)
+
+    original = pdf_fonts._matplotlib_subset
+    monkeypatch.setattr(pdf_fonts, "_matplotlib_subset", spy)
+    cyrillic = _gids(dejavu, "Ж")  # U+0416: in DejaVu Sans, outside the copy's ranges
+    with pdf_fonts.get_glyphs_subset(dejavu, cyrillic) as result:
+        assert set(result.glyph_index_map) >= cyrillic
+    assert calls == [cyrillic]
+    calls.clear()
+    with pdf_fonts.get_glyphs_subset(dejavu, _gids(dejavu, "abc")):
+        pass
+    assert calls == []
+
+
+def test_text_in_a_pdf_stays_extractable(dejavu):
+    pdf_fonts.install()
+    assert _backend_pdf_ps.get_glyphs_subset is pdf_fonts.get_glyphs_subset
+    fig = Figure(figsize=(6, 1))
+    fig.text(0.02, 0.5, TEXT, fontsize=10)
+    fig.text(0.02, 0.1, "bold ▲ line", fontsize=10, fontweight="bold")
+    buf = io.BytesIO()
+    with mpl.rc_context({"pdf.fonttype": 42}):
+        fig.savefig(buf, format="pdf")
+    text = pypdf.PdfReader(buf).pages[0].extract_text()
+    for word in ("coverage", "▲", "●", "▼", "45.2", "ASEAN", "bold"):
+        assert word in text
+
