@@ -86,8 +86,8 @@ class Clones:
             letters = string.ascii_uppercase
             self._free_codes = ("".join(t) for t in itertools.product(letters, repeat=3)
                                 if "".join(t) not in self.used_codes)
-            # Only unused numbers within the store's schema (1..999): once they run out, a copy has no
-            # M49 code and its rows in M49-keyed files are not repeated (counted in ScaledProject).
+            # Only unused numbers within the store's schema (1..999): once they run out, the further
+            # copies of economies with an M49 number are not made (counted in ScaledProject).
             self._free_m49 = (n for n in range(1, M49_MAX + 1) if n not in self.used_m49)
         for j in range(1, k):
             for iso3 in self.economies:
@@ -259,12 +259,15 @@ def scale_file(source: Path, target: Path, parser: str, k: int, clones: Clones,
 
 
 def _code_in_scheme(clones: Clones, iso3: str, j: int, scheme: str) -> str | None:
-    """The copy's code in a file's scheme; None for a copy left without an M49 number."""
+    """The copy's code in a file's scheme; None for a copy that is not made: an economy with an M49
+    number whose copy found none left (its rows in ISO3-keyed files would then name an economy that no
+    M49-keyed file, such as WPP's, brings into the countries table)."""
+    if iso3 in clones.m49_of and clones.m49(iso3, j) is None:
+        return None
     if scheme == "m49":
         if iso3 not in clones.m49_of:
             raise GrowthError(f"economy {iso3} has M49 rows but no M49 code in the countries table")
-        number = clones.m49(iso3, j)
-        return None if number is None else str(number)
+        return str(clones.m49(iso3, j))
     code = clones.code(iso3, j)
     return code.lower() if scheme == "ilo" else code
 

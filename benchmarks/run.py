@@ -818,8 +818,8 @@ def _growth_lines(points: list[dict], b: Bench) -> list[str]:
     if short:
         lines += ["", "Note: the store's schema allows M49 numbers 1–999 only, and the unused ones run out from "
                   "4× economies: " + ", ".join(f"{p['label']}: {p['copies_without_m49']:,}" for p in short)
-                  + " synthetic economies have no M49 number, so their rows in M49-keyed files (UN SDG) are not "
-                  "repeated; the input-row counts above are the rows actually written."]
+                  + " copies of economies that have an M49 number found none left and are not made (in any "
+                  "file); the input-row counts above are the rows actually written."]
     biggest = max(ok, key=lambda p: p["rows_in"]) if ok else None
     if biggest and biggest is not base and base:
         lines += ["", f"Phases at the largest scale ({biggest['label']}) against the baseline:", ""]
