@@ -75,6 +75,7 @@ class Clones:
     m49_of: dict[str, int]
     used_codes: set[str]
     used_m49: set[int]
+    in_wb: frozenset[str] = frozenset()  # economies the World Bank's files bring into the countries table
     _codes: dict[tuple[str, int], str] = field(default_factory=dict)
     _m49: dict[tuple[str, int], int] = field(default_factory=dict)
     _free_codes: Iterator[str] | None = None
@@ -87,7 +88,7 @@ class Clones:
             self._free_codes = ("".join(t) for t in itertools.product(letters, repeat=3)
                                 if "".join(t) not in self.used_codes)
             # Only unused numbers within the store's schema (1..999): once they run out, the further
-            # copies of economies with an M49 number are not made (counted in ScaledProject).
+            # copies of economies with an M49 number lose their M49-keyed rows (see _code_in_scheme).
             self._free_m49 = (n for n in range(1, M49_MAX + 1) if n not in self.used_m49)
         for j in range(1, k):
             for iso3 in self.economies:
@@ -110,11 +111,11 @@ class Clones:
 
 
 def economies_from_store(root: Path) -> pd.DataFrame:
-    """The countries table of a built store: iso3 and m49 of every economy."""
+    """The countries table of a built store: iso3, m49 and in_wb of every economy."""
     path = root / "data" / "processed" / "countries.parquet"
     if not path.is_file():
         raise GrowthError(f"{path}: the store must be built once before scaling its inputs")
-    return pd.read_parquet(path, columns=["iso3", "m49"])
+    return pd.read_parquet(path, columns=["iso3", "m49", "in_wb"])
 
 
 # ----------------------------------------------------------------------------- TOML
@@ -259,10 +260,11 @@ def scale_file(source: Path, target: Path, parser: str, k: int, clones: Clones,
 
 
 def _code_in_scheme(clones: Clones, iso3: str, j: int, scheme: str) -> str | None:
-    """The copy's code in a file's scheme; None for a copy that is not made: an economy with an M49
-    number whose copy found none left (its rows in ISO3-keyed files would then name an economy that no
-    M49-keyed file, such as WPP's, brings into the countries table)."""
-    if iso3 in clones.m49_of and clones.m49(iso3, j) is None:
+    """The copy's code in a file's scheme; None where the copy's row is not written. A copy that found
+    no M49 number left has no rows in M49-keyed files, and no rows at all unless the World Bank's files
+    bring it into the countries table (otherwise its other rows would name an unknown economy)."""
+    out_of_m49 = iso3 in clones.m49_of and clones.m49(iso3, j) is None
+    if out_of_m49 and (scheme == "m49" or iso3 not in clones.in_wb):
         return None
     if scheme == "m49":
         if iso3 not in clones.m49_of:
@@ -442,8 +444,9 @@ def make_clones(real_root: Path) -> Clones:
         else:
             used_codes.update(c.strip().upper() for c in codes)
     m49_of = {str(r.iso3): int(r.m49) for r in countries.itertuples() if pd.notna(r.m49)}
+    in_wb = frozenset(countries.loc[countries["in_wb"].astype(bool), "iso3"].astype(str))
     return Clones(economies=sorted(countries["iso3"].astype(str)), m49_of=m49_of, used_codes=used_codes,
-                  used_m49=used_m49)
+                  used_m49=used_m49, in_wb=in_wb)
 
 
 def _economy_lookup(clones: Clones) -> dict[str, dict[str, str]]:

@@ -59,7 +59,8 @@ GROWTH_MEMORY_SHARE = 0.5
 TARGET_GROWTH_BYTES_PER_ROW = GROWTH_MEMORY_SHARE * GROWTH_BASELINE_PEAK_MB * 2**20 / GROWTH_BASELINE_INPUT_ROWS
 GROWTH_TARGET_FACTOR = 8            # economies x8
 TARGET_GROWTH_R2 = 0.98             # "the cost curve still linear": seconds against input rows ...
-TARGET_GROWTH_US_RATIO = 1.5        # ... and µs per input row at x8 within 1.5x of x1 (either way)
+TARGET_GROWTH_US_RATIO = 1.5        # ... and µs per input row at x8 at most 1.5x that of x1 (below 1: fixed
+#                                     costs spread over more rows, not a departure from a line)
 # Figures kept from earlier issues, recorded beside their old goal without a verdict.
 RECORDED_BUILD_RATIO = 3.0          # build / parse floor (issue 12: "no longer a target")
 RECORDED_PANEL_SECONDS = 0.050      # warm panel load
@@ -740,10 +741,10 @@ def _growth_targets(points: list[dict], b: Bench) -> list[str]:
              None if per_row is None else per_row < TARGET_GROWTH_BYTES_PER_ROW)
     linear = None
     if curve.r2 is not None and curve.us_ratio is not None:
-        linear = curve.r2 >= TARGET_GROWTH_R2 and 1 / TARGET_GROWTH_US_RATIO <= curve.us_ratio <= TARGET_GROWTH_US_RATIO
+        linear = curve.r2 >= TARGET_GROWTH_R2 and curve.us_ratio <= TARGET_GROWTH_US_RATIO
     b.target("growth: cost linear in input rows (economies)",
-             f"R² ≥ {TARGET_GROWTH_R2:g}; µs / input row at ×{GROWTH_TARGET_FACTOR} within "
-             f"{TARGET_GROWTH_US_RATIO:g}× of ×1",
+             f"R² ≥ {TARGET_GROWTH_R2:g}; µs / input row at ×{GROWTH_TARGET_FACTOR} at most "
+             f"{TARGET_GROWTH_US_RATIO:g}× that of ×1",
              "–" if linear is None else f"R² = {curve.r2:.4f}, ×{GROWTH_TARGET_FACTOR} / ×1 = {curve.us_ratio:.2f}",
              linear)
     if per_row is None and curve.r2 is None:
@@ -755,7 +756,7 @@ def _growth_targets(points: list[dict], b: Bench) -> list[str]:
             f"{GROWTH_BASELINE_INPUT_ROWS / 1e6:.1f} M input rows); R² of seconds against input rows "
             + ("–" if curve.r2 is None else f"{curve.r2:.4f}") + f" (≥ {TARGET_GROWTH_R2:g}); µs per input row at "
             f"×{GROWTH_TARGET_FACTOR} over ×1 " + ("–" if curve.us_ratio is None else f"{curve.us_ratio:.2f}")
-            + f" (within {TARGET_GROWTH_US_RATIO:g}× either way)."]
+            + f" (at most {TARGET_GROWTH_US_RATIO:g}×)."]
 
 
 def _predicted_peak_mb(points: list[dict], k: int, m: int) -> float | None:
@@ -818,8 +819,9 @@ def _growth_lines(points: list[dict], b: Bench) -> list[str]:
     if short:
         lines += ["", "Note: the store's schema allows M49 numbers 1–999 only, and the unused ones run out from "
                   "4× economies: " + ", ".join(f"{p['label']}: {p['copies_without_m49']:,}" for p in short)
-                  + " copies of economies that have an M49 number found none left and are not made (in any "
-                  "file); the input-row counts above are the rows actually written."]
+                  + " copies of economies that have an M49 number found none left: their rows in M49-keyed files "
+                  "(UN SDG, WPP) are not written, and copies of economies outside the World Bank's files are not "
+                  "made at all; the input-row counts above are the rows actually written."]
     biggest = max(ok, key=lambda p: p["rows_in"]) if ok else None
     if biggest and biggest is not base and base:
         lines += ["", f"Phases at the largest scale ({biggest['label']}) against the baseline:", ""]
