@@ -491,7 +491,9 @@ def _notebooks(reports: Path) -> list[Link]:
     return [Link(href=f"notebooks/{p.name}", label=_folder_heading(p.stem), about=" (notebook page)") for p in pages]
 
 
+# The deliverables' file names, declared once here (the lowest module that lists them) and imported elsewhere.
 WORKBOOK_FILE = "caring-societies-data.xlsx"
+PACK_FILE = "chart-pack.pdf"
 DATA_DESCRIPTOR = "data/datapackage.json"
 # Written by the main job only when a source vintage changed (presentation.changes_report).
 CHANGES_FILES = ((paths.DATA_CHANGES_MD, ": per concept and country, revised, added and dropped values"),
@@ -533,7 +535,7 @@ def render_gallery(reports: Path) -> tuple[str, int]:
                 + ". Cite each data source as listed below, under its own licence.")
     page = _environment().get_template(TEMPLATE).render(
         title=PACK_TITLE.replace(": chart pack", ""), n_charts=len(cards), sections=sections, sources=sources,
-        vintage_span=span, cite_all=cite_all, has_pack=(reports / "chart-pack.pdf").exists(),
+        vintage_span=span, cite_all=cite_all, has_pack=(reports / PACK_FILE).exists(),
         profiles=_profiles(reports), notebooks=_notebooks(reports), downloads=_downloads(reports))
     return page, len(cards)
 

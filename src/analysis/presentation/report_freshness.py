@@ -12,11 +12,10 @@ from pathlib import Path
 
 from analysis.core import paths
 from analysis.core.fingerprint import fingerprint
-from analysis.presentation.gallery import WORKBOOK_FILE
+from analysis.presentation.gallery import PACK_FILE, WORKBOOK_FILE
 from analysis.store import api
 
 STATE_FILE = ".report-state.json"
-PACK_FILE = "chart-pack.pdf"
 INDEX_FILE = "index.html"
 
 

@@ -24,10 +24,9 @@ import pandas as pd
 import xlsxwriter
 
 from analysis.core import atomic
-from analysis.presentation.gallery import AUTHORS, project_title_version
+from analysis.presentation.gallery import AUTHORS, WORKBOOK_FILE, project_title_version
 from analysis.store import api
 
-WORKBOOK_FILE = "caring-societies-data.xlsx"
 MAX_NAME = 31
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 INDEX_SHEET, SOURCES_SHEET = "Index", "Sources and citation"

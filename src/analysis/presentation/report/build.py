@@ -19,7 +19,6 @@ from analysis.presentation.report.pack import write_chart_pack
 from analysis.presentation.report.profiles import CountryNote
 from analysis.presentation.report.specs import HEADLINE_CHARTS, draw, validate_specs
 from analysis.presentation.report_freshness import INDEX_FILE, PACK_FILE, STATE_FILE, is_up_to_date, report_state
-from analysis.store import api
 
 
 @dataclass
@@ -104,22 +103,12 @@ class _Tasks:
                                   version=version).descriptor
 
 
-def _profile_sheets(ctx: ReportContext, countries: list[str] | None, notes: dict[str, CountryNote],
-                    taken: set[str]) -> list[workbook.Sheet]:
-    """One workbook sheet per country profile: the indicator table the profile drew (not computed again)."""
-    if not notes:
-        return []
-    codes = countries if countries is not None else api.members("FOCUS", processed_dir=ctx.processed_dir)
-    names = api.country_names(codes, processed_dir=ctx.processed_dir)
-    return [workbook.profile_sheet(iso3, names.get(iso3, iso3), notes[iso3].rows, taken) for iso3 in codes]
-
-
-def _write_workbook(reports: Path, names: list[str], ctx: ReportContext, countries: list[str] | None,
-                    notes: dict[str, CountryNote], result: ReportResult) -> None:
+def _write_workbook(reports: Path, names: list[str], notes: dict[str, CountryNote], result: ReportResult) -> None:
+    """The workbook: a sheet per chart (its CSV) and per country profile (the rows the profile drew)."""
     taken = {workbook.INDEX_SHEET, workbook.SOURCES_SHEET}
     pack = reports / "figures" / PACK_SUBDIR
     sheets = [workbook.chart_sheet(pack / f"{name}.csv", k, taken) for k, name in enumerate(names, start=1)]
-    sheets += _profile_sheets(ctx, countries, notes, taken)
+    sheets += [workbook.profile_sheet(iso3, note.name, note.rows, taken) for iso3, note in notes.items()]
     result.workbook = workbook.write_workbook(reports / workbook.WORKBOOK_FILE, sheets)
     result.workbook_sheets = len(sheets) + 2
 
@@ -174,7 +163,7 @@ def build_reports(force: bool = False, *, processed_dir: Path | None = None, rep
     result.pack = reports / PACK_FILE
     pdfs = [reports / "figures" / PACK_SUBDIR / f"{name}.pdf" for name in result.charts]
     result.pack_pages = write_chart_pack(drawn, pdfs, result.pack, front=front)
-    _write_workbook(reports, result.charts, ctx, profiles, notes, result)
+    _write_workbook(reports, result.charts, notes, result)
     result.index, result.gallery_charts = write_gallery(reports)
     atomic.write_text(reports / STATE_FILE, json.dumps(state, indent=2, sort_keys=True) + "\n")
     return result

@@ -121,7 +121,7 @@ def _chart_frames(drawn, first_page: int) -> bytes:
 def _form_of(writer: pypdf.PdfWriter, chart: pypdf.PageObject) -> IndirectObject | None:
     """The chart's page as a Form XObject of the pack: its content stream copied as it is (pypdf never parses
     it) with the page's own resources, so their names cannot clash with the frame's. None for a page this
-    does not fit (several content streams, or annotations a form would drop)."""
+    does not fit (several content streams, or annotations a form would drop: matplotlib writes neither)."""
     contents = chart.get("/Contents")
     stream = contents.get_object() if contents is not None else None
     annotations = chart.get("/Annots")
@@ -161,10 +161,10 @@ def _place(writer: pypdf.PdfWriter, frame: pypdf.PageObject, chart_pdf: Path) ->
     tx = (PAGE[0] * PT - width * scale) / 2
     ty = FOOTER * PT + box_h - height * scale
     form = _form_of(writer, chart)
-    if form is not None:
-        _draw_form(frame, form, scale, tx, ty)
-    else:  # merging parses the chart's content: slower, same page
-        frame.merge_transformed_page(chart, pypdf.Transformation().scale(scale, scale).translate(tx, ty))
+    if form is None:
+        raise ValueError(f"{chart_pdf}: not a one-stream page without annotations, as charts.save writes them; "
+                         "the chart pack places only those")
+    _draw_form(frame, form, scale, tx, ty)
 
 
 def _outline(writer: pypdf.PdfWriter, sections: list[_Section], drawn, first_chart: int) -> None:

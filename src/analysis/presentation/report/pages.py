@@ -10,7 +10,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from analysis.presentation.charts import style
-from analysis.presentation.gallery import AUTHORS, PACK_TITLE, project_title_version
+from analysis.presentation.gallery import AUTHORS, PACK_FILE, PACK_TITLE, WORKBOOK_FILE, project_title_version
 from analysis.presentation.report.specs import GROUP_TITLES
 from analysis.store import api, themes
 
@@ -19,8 +19,6 @@ TOP, BOTTOM, LEFT = 0.93, 0.08, 0.07  # figure fractions
 Line = tuple[str, float, str]  # text, font size (pt), weight
 BLANK: Line = ("", 6, "normal")
 
-PACK_FILE = "chart-pack.pdf"
-WORKBOOK_FILE = "caring-societies-data.xlsx"
 DATA_DESCRIPTOR = "datapackage.json"
 GALLERY_FILE = "index.html"
 HOW_TO_READ = (
