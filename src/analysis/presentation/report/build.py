@@ -103,12 +103,15 @@ class _Tasks:
                                   version=version).descriptor
 
 
-def _write_workbook(reports: Path, names: list[str], notes: dict[str, CountryNote], result: ReportResult) -> None:
-    """The workbook: a sheet per chart (its CSV) and per country profile (the rows the profile drew)."""
+def _write_workbook(reports: Path, names: list[str], countries: list[str] | None, notes: dict[str, CountryNote],
+                    result: ReportResult) -> None:
+    """The workbook: a sheet per chart (its CSV) and per country profile (the rows the profile drew), the
+    profiles in the order asked for, else alphabetical (the members' order)."""
     taken = {workbook.INDEX_SHEET, workbook.SOURCES_SHEET}
     pack = reports / "figures" / PACK_SUBDIR
     sheets = [workbook.chart_sheet(pack / f"{name}.csv", k, taken) for k, name in enumerate(names, start=1)]
-    sheets += [workbook.profile_sheet(iso3, note.name, note.rows, taken) for iso3, note in notes.items()]
+    order = countries if countries is not None else sorted(notes)
+    sheets += [workbook.profile_sheet(iso3, notes[iso3].name, notes[iso3].rows, taken) for iso3 in order]
     result.workbook = workbook.write_workbook(reports / workbook.WORKBOOK_FILE, sheets)
     result.workbook_sheets = len(sheets) + 2
 
@@ -163,7 +166,7 @@ def build_reports(force: bool = False, *, processed_dir: Path | None = None, rep
     result.pack = reports / PACK_FILE
     pdfs = [reports / "figures" / PACK_SUBDIR / f"{name}.pdf" for name in result.charts]
     result.pack_pages = write_chart_pack(drawn, pdfs, result.pack, front=front)
-    _write_workbook(reports, result.charts, notes, result)
+    _write_workbook(reports, result.charts, profiles, notes, result)
     result.index, result.gallery_charts = write_gallery(reports)
     atomic.write_text(reports / STATE_FILE, json.dumps(state, indent=2, sort_keys=True) + "\n")
     return result
