@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure, SubFigure
@@ -224,7 +225,10 @@ def freeze_layout(fig: Figure, digits: int = 5) -> None:
         pos = ax.get_position(original=False)
         ax.set_axes_locator(None)
         ax.set_position(Bbox(np.round(pos.get_points(), digits)), which="both")
-    fig.set_layout_engine("none")
+    # No engine at all, not matplotlib's "none" placeholder: with any engine set, every savefig first
+    # draws the whole figure once more (without output) to run it.
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
 
 
 def finish(fr: Frame, *, kind: str, title: str, subtitle: str, unit: str, data: pd.DataFrame,

@@ -261,7 +261,7 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def label_height(ax, fontsize: float) -> float:
     """Height of one text line in the axes' y data units (after layout)."""
     fig = ax.get_figure(root=True)
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # the layout and text extents; nothing rasterised
     h_px = ax.get_window_extent().height
     ymin, ymax = ax.get_ylim()
     line_px = fontsize * 1.3 / 72.0 * fig.dpi

@@ -1,5 +1,11 @@
 """Export a chart: PNG (200 dpi), SVG, PDF, the plotted values as CSV and the metadata as JSON.
 
+Every format comes from one drawing: the PDF and the SVG are written in one pass over the figure
+(:mod:`analysis.presentation.charts.vector`) and the PNG is rasterised from the PDF. Text stays text
+in all three: the PDF embeds subsets of the fonts (:mod:`analysis.presentation.charts.pdf_fonts`), the
+SVG names DejaVu Sans with a sans-serif fallback (``svg.fonttype: none``), so a reader can select,
+search and have it read aloud.
+
 Every file is written atomically and deterministically: the same data gives byte-identical files
 (fixed SVG hash salt, no dates in SVG/PDF/PNG metadata, sorted JSON, fixed CSV line endings).
 """
@@ -16,14 +22,15 @@ import pypdfium2 as pdfium
 
 from analysis.core import atomic, paths
 from analysis.presentation.charts import footer as footer_mod
-from analysis.presentation.charts import pdf_fonts, style
+from analysis.presentation.charts import pdf_fonts, style, vector
 from analysis.presentation.charts.base import Chart
-from analysis.presentation.charts.layout import check_layout
+from analysis.presentation.charts.layout import check_drawn
 from analysis.presentation.charts.style import styled
 from analysis.store.api import Registry
 
 PNG_DPI = style.EXPORT_DPI
 FORMATS = ("png", "svg", "pdf")
+PNG_COMPRESSION = 3
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Matplotlib writes its version into the files; keep that out so upgrades do not churn outputs.
 _METADATA = {
@@ -57,16 +64,23 @@ def _stable_svg_ids(svg: bytes) -> bytes:
     return pattern.sub(lambda m: mapping[m.group(0)], svg)
 
 
-def render(chart: Chart, fmt: str, pdf: bytes | None = None) -> bytes:
-    """The chart as bytes in one format (deterministic). The PNG is rasterised from the chart's PDF
-    (``pdf`` if already rendered), so both show one drawing."""
-    if fmt == "png":
-        return png_from_pdf(pdf if pdf is not None else render(chart, "pdf"))
-    buf = io.BytesIO()
+def render_all(chart: Chart, png: bool = True) -> tuple[dict[str, bytes], dict]:
+    """The chart's files as bytes (deterministic) and its layout check, from one drawing.
+
+    The figure is drawn once into PDF and SVG together (:mod:`analysis.presentation.charts.vector`),
+    the PNG is rasterised from that PDF, and the layout check
+    (:func:`analysis.presentation.charts.layout.check_drawn`, in pixels of the PNG) measures the texts
+    as that drawing placed them.
+    """
+    checks: list[dict] = []
     with styled():
-        chart.figure.savefig(buf, format=fmt, dpi=72, metadata=_METADATA[fmt])
-    data = buf.getvalue()
-    return _stable_svg_ids(data) if fmt == "svg" else data
+        pdf, svg = vector.render_pdf_svg(chart.figure, _METADATA,
+                                         on_drawn=lambda fig, renderer: checks.append(check_drawn(fig, renderer,
+                                                                                                  PNG_DPI)))
+    files = {"pdf": pdf, "svg": _stable_svg_ids(svg)}
+    if png:
+        files["png"] = png_from_pdf(pdf)
+    return files, checks[0]
 
 
 def png_from_pdf(pdf: bytes, dpi: float = PNG_DPI) -> bytes:
@@ -85,7 +99,8 @@ def png_from_pdf(pdf: bytes, dpi: float = PNG_DPI) -> bytes:
     finally:
         document.close()
     buf = io.BytesIO()
-    image.save(buf, format="png", dpi=(dpi, dpi))
+    # zlib level 3: the same size as the default 6 on these charts (flat colour, text) in two thirds the time
+    image.save(buf, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
     return buf.getvalue()
 
 
@@ -150,18 +165,17 @@ def save(chart: Chart, name: str, subdir: str | None = None, *, made_by: str | N
         raise ValueError(f"subdir {subdir!r} must be a relative folder inside reports/figures")
     out_dir = figures_dir(root) / subdir if subdir else figures_dir(root)
     written: dict[str, Path] = {}
-    pdf = render(chart, "pdf") if {"pdf", "png"} & set(formats) else None
+    files, layout = render_all(chart, png="png" in formats)
     for fmt in formats:
         target = out_dir / f"{name}.{fmt}"
-        atomic.write_bytes(target, pdf if fmt == "pdf" else render(chart, fmt, pdf))
+        atomic.write_bytes(target, files[fmt])
         written[fmt] = target
     target = out_dir / f"{name}.csv"
     atomic.write_bytes(target, csv_bytes(chart))
     written["csv"] = target
     meta = metadata(chart, name, made_by)
-    # Measured on the figure as saved (one layout pass): a test reads it without drawing again.
-    with styled():  # measured as rendered: the draw re-creates tick labels from the style
-        meta["layout"] = check_layout(chart.figure, dpi=PNG_DPI)
+    # Recorded as saved: a test reads it without drawing again.
+    meta["layout"] = layout
     meta["files"] = {k: f"{name}.{k}" for k in written} | {"json": f"{name}.json"}
     target = out_dir / f"{name}.json"
     atomic.write_text(target, json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

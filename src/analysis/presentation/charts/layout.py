@@ -173,17 +173,18 @@ def _text_shapes(fig, renderer) -> list[_Shape]:
     return shapes
 
 
-def _reference_lines(fig) -> list[_Shape]:
-    """Straight group-statistic lines (an axvline, an axhline) as thin rectangles."""
+def _reference_lines(fig, scale: float = 1.0) -> list[_Shape]:
+    """Straight group-statistic lines (an axvline, an axhline) as thin rectangles, in display pixels
+    times ``scale``."""
     out = []
     for line in fig.findobj(Line2D):
         gid = str(line.get_gid() or "")
         if REFERENCE_LINE_GID not in gid or not line.get_visible():
             continue
-        pts = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        pts = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float)) * scale
         if len(pts) != 2 or not np.isfinite(pts).all():
             continue
-        width = line.get_linewidth() * fig.dpi / 72.0
+        width = line.get_linewidth() * fig.dpi * scale / 72.0
         out.append(_Shape(f"line ({gid})", gid, _segment(pts[0], pts[1], max(width, 1.0)), line.get_zorder()))
     return out
 
@@ -252,20 +253,29 @@ def check_layout(fig, dpi: float | None = None) -> dict:
     lines) for overlaps, and against the figure's edges: ``{"overlaps": [...], "outside": [...]}``, in
     pixels at ``dpi``.
 
-    One layout pass without rasterising, at ``dpi`` (default: the figure's): glyph advances are hinted
-    per pixel size, so text measured at 100 dpi is a few per cent narrower than in a 200 dpi PNG.
+    One layout pass without rasterising, at ``dpi`` (default: the figure's). A chart being saved is
+    checked during its PDF's own draw instead (:func:`check_drawn`), with no pass of its own.
     """
     saved_dpi = fig.dpi
     fig.set_dpi(dpi or saved_dpi)
     try:
         fig.draw_without_rendering()
-        renderer = fig.canvas.get_renderer()
-        shapes = _text_shapes(fig, renderer)
-        tolerance = OVERLAP_TOLERANCE_IN * fig.dpi
-        return {"overlaps": _overlaps(shapes, _reference_lines(fig), tolerance),
-                "outside": _outside(shapes, fig.bbox.width, fig.bbox.height, tolerance)}
+        return check_drawn(fig, fig.canvas.get_renderer(), fig.dpi)
     finally:
         fig.set_dpi(saved_dpi)
+
+
+def check_drawn(fig, renderer, dpi: float) -> dict:
+    """:func:`check_layout` of a figure ``renderer`` has just drawn, reported in pixels at ``dpi``.
+
+    Texts are measured with that renderer (its measurements are cached from the draw), at the figure's
+    current dpi, and scaled to ``dpi``.
+    """
+    scale = dpi / fig.dpi
+    shapes = [_Shape(s.name, s.gid, s.corners * scale, s.zorder, s.opaque) for s in _text_shapes(fig, renderer)]
+    tolerance = OVERLAP_TOLERANCE_IN * dpi
+    return {"overlaps": _overlaps(shapes, _reference_lines(fig, scale), tolerance),
+            "outside": _outside(shapes, fig.bbox.width * scale, fig.bbox.height * scale, tolerance)}
 
 
 def clear_of_line(ax, texts: list[Text], x: float, linewidth_pt: float, pad_pt: float = 3.0) -> None:

@@ -25,11 +25,13 @@ from fontTools import subset
 from fontTools.ttLib import TTLibError
 from matplotlib.backends import _backend_pdf_ps
 
-#: Unicode blocks of the copy: Latin, Greek, punctuation, super/subscripts, currency, letter-like
-#: symbols, number forms, arrows, mathematical operators, geometric shapes (▲●▼), symbols, dingbats,
-#: and the Latin ligatures (ﬀ, ﬁ, ﬂ…) that matplotlib's text shaping substitutes.
-BASE_RANGES = ((0x0020, 0x024F), (0x0370, 0x03FF), (0x2000, 0x20CF), (0x2100, 0x22FF),
-               (0x25A0, 0x27BF), (0xFB00, 0xFB06))
+#: Characters of the copy: Latin-1 and Latin Extended-A, dashes, quotes, bullets and the ellipsis,
+#: super/subscripts and currency, arrows, minus and the comparison signs, geometric shapes (▲●▼) and the
+#: Latin ligatures (ﬀ, ﬁ, ﬂ…) that matplotlib's text shaping substitutes. Every PDF subsets the copy, and
+#: its cost grows with the copy's glyphs (a third of the time of the Latin, Greek and symbol blocks whole,
+#: benchmarks/PERF-NOTES.md); any other character is still embedded, through matplotlib's own subsetting.
+BASE_RANGES = ((0x0020, 0x017F), (0x2010, 0x2044), (0x2070, 0x20AC), (0x2190, 0x2199), (0x2212, 0x2265),
+               (0x25A0, 0x25FF), (0xFB00, 0xFB06))
 #: Tables a PDF viewer does not read from an embedded TrueType program.
 LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern", "MATH")
 

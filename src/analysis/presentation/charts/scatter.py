@@ -88,7 +88,7 @@ def place_labels(ax, points: list[tuple[str, float, float, str, bool]], fontsize
     """Label points without overlapping each other, the markers or the reference ``lines`` ("x" or "y",
     value): try offsets, keep the first free one."""
     fig = ax.get_figure(root=True)
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     fig.set_layout_engine("none")  # freeze the layout so display coordinates stay valid
     renderer = fig.canvas.get_renderer()
     ax_box = ax.get_window_extent(renderer)

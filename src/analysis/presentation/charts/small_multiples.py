@@ -81,7 +81,7 @@ def _mark_events(panels: dict, chosen: pd.DataFrame, tags: list[str]) -> None:
     if chosen.empty:
         return
     first = next(iter(panels.values()))
-    first.get_figure(root=True).canvas.draw()
+    first.get_figure(root=True).draw_without_rendering()
     ymin, ymax = first.get_ylim()
     first.set_ylim(ymin, ymin + (ymax - ymin) / (1.0 - tag_room(first)))
     renderer = first.get_figure(root=True).canvas.get_renderer()

@@ -1,0 +1,194 @@
+"""One drawing of a figure, written as PDF and SVG at once.
+
+``savefig`` draws the whole figure for each format: every artist is visited, every text measured and
+laid out again. Here the figure is drawn once, through a renderer that passes each drawing call on to
+matplotlib's own PDF and SVG renderers, so both files come from the same visit (and the PNG is
+rasterised from the PDF). The PDF is byte-identical to ``savefig(format="pdf")`` (tested); the SVG
+places text with the PDF's measurements, which differ from the SVG backend's own by rounding only.
+
+Only what the project's charts draw is supported: no TeX, no path effects, no agg filters;
+:func:`render_pdf_svg` refuses a figure that asks for them rather than write a wrong file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Callable
+
+import matplotlib as mpl
+from matplotlib import cbook
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_pdf import PdfFile, RendererPdf
+from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+#: points per inch: PDF and SVG are written in points
+POINTS = 72
+
+
+class UnsupportedFigure(ValueError):
+    """The figure uses a feature the one-pass writer does not pass on to both formats."""
+
+
+class _PairedGC:
+    """A graphics context that sets every property on the PDF's and the SVG's own context."""
+
+    def __init__(self, pdf, svg) -> None:
+        self.pdf = pdf
+        self.svg = svg
+
+    def __getattr__(self, name: str):
+        first, second = getattr(self.pdf, name), getattr(self.svg, name)
+        if not callable(first):
+            return first
+
+        def both(*args, **kwargs):
+            result = first(*args, **kwargs)
+            second(*args, **kwargs)
+            return result
+
+        return both
+
+
+class _PairedRenderer(RendererBase):
+    """Passes each drawing call to the PDF renderer and the SVG renderer.
+
+    Layout questions (text extents, canvas size, y direction) are answered by the PDF renderer, so
+    the PDF is exactly what ``savefig`` writes; text bound for the SVG has its baseline flipped to
+    the SVG's downward y axis.
+    """
+
+    def __init__(self, pdf: MixedModeRenderer, svg: MixedModeRenderer, height_pt: float) -> None:
+        super().__init__()
+        self.pdf = pdf
+        self.svg = svg
+        self._height = height_pt
+
+    # -- answered by the PDF renderer
+    def flipy(self):
+        return self.pdf.flipy()
+
+    def get_canvas_width_height(self):
+        return self.pdf.get_canvas_width_height()
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        return self.pdf.get_text_width_height_descent(s, prop, ismath)
+
+    def points_to_pixels(self, points):
+        return self.pdf.points_to_pixels(points)
+
+    def get_image_magnification(self):
+        return self.pdf.get_image_magnification()
+
+    def option_image_nocomposite(self):
+        return self.pdf.option_image_nocomposite()
+
+    def option_scale_image(self):
+        return self.pdf.option_scale_image()
+
+    def new_gc(self):
+        return _PairedGC(self.pdf.new_gc(), self.svg.new_gc())
+
+    # -- passed on to both
+    def open_group(self, s, gid=None):
+        self.pdf.open_group(s, gid)
+        self.svg.open_group(s, gid)
+
+    def close_group(self, s):
+        self.pdf.close_group(s)
+        self.svg.close_group(s)
+
+    def draw_path(self, gc, path, transform, rgbFace=None):
+        self.pdf.draw_path(gc.pdf, path, transform, rgbFace)
+        self.svg.draw_path(gc.svg, path, transform, rgbFace)
+
+    def draw_markers(self, gc, marker_path, marker_trans, path, trans, rgbFace=None):
+        self.pdf.draw_markers(gc.pdf, marker_path, marker_trans, path, trans, rgbFace)
+        self.svg.draw_markers(gc.svg, marker_path, marker_trans, path, trans, rgbFace)
+
+    def draw_path_collection(self, gc, *args, **kwargs):
+        self.pdf.draw_path_collection(gc.pdf, *args, **kwargs)
+        self.svg.draw_path_collection(gc.svg, *args, **kwargs)
+
+    def draw_quad_mesh(self, gc, *args, **kwargs):
+        self.pdf.draw_quad_mesh(gc.pdf, *args, **kwargs)
+        self.svg.draw_quad_mesh(gc.svg, *args, **kwargs)
+
+    def draw_gouraud_triangles(self, gc, *args, **kwargs):
+        self.pdf.draw_gouraud_triangles(gc.pdf, *args, **kwargs)
+        self.svg.draw_gouraud_triangles(gc.svg, *args, **kwargs)
+
+    def draw_image(self, gc, x, y, im, transform=None):
+        self.pdf.draw_image(gc.pdf, x, y, im, transform)
+        self.svg.draw_image(gc.svg, x, y, im, transform)
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        self.pdf.draw_text(gc.pdf, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        self.svg.draw_text(gc.svg, x, self._height - y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    def start_rasterizing(self):
+        # each writer rasterises on its own (a colour bar's many-step gradient), as savefig does
+        self.pdf.start_rasterizing()
+        self.svg.start_rasterizing()
+
+    def stop_rasterizing(self):
+        self.pdf.stop_rasterizing()
+        self.svg.stop_rasterizing()
+
+    # -- not passed on: refused
+    def draw_tex(self, *args, **kwargs):
+        raise UnsupportedFigure("TeX text is not supported by the one-pass PDF/SVG writer")
+
+    def start_filter(self):
+        raise UnsupportedFigure("agg filters are not supported by the one-pass PDF/SVG writer")
+
+
+def _refuse_unsupported(figure: Figure) -> None:
+    for artist in figure.findobj():
+        if artist.get_agg_filter() is not None or artist.get_path_effects():
+            raise UnsupportedFigure(f"{type(artist).__name__} {artist.get_gid() or ''}: filtered or path-effect "
+                                    "artists are not supported by the one-pass PDF/SVG writer")
+
+
+def render_pdf_svg(figure: Figure, metadata: dict[str, dict], on_drawn: Callable | None = None) -> tuple[bytes, bytes]:
+    """The figure as PDF and SVG bytes from one draw, as ``savefig(dpi=72)`` would write them.
+
+    ``metadata``: per format ("pdf", "svg") as for ``savefig``. ``on_drawn(figure, renderer)`` runs
+    once the figure is drawn, with the renderer that measured its texts (for a layout check). Call
+    inside the style the figure is saved with.
+    The figure must have no layout engine left to run (none, or matplotlib's "none" placeholder).
+    """
+    if not isinstance(figure.get_layout_engine(), type(None) | PlaceHolderLayoutEngine):
+        raise UnsupportedFigure("freeze the layout first (the one-pass writer runs no layout engine)")
+    _refuse_unsupported(figure)
+    pdf_buf, svg_buf = io.BytesIO(), io.BytesIO()
+    facecolor = mpl.rcParams["savefig.facecolor"]
+    edgecolor = mpl.rcParams["savefig.edgecolor"]
+    with (cbook._setattr_cm(figure, dpi=POINTS), cbook._setattr_cm(figure.canvas, _is_saving=True),
+          figure._cm_set(**_colours(facecolor, edgecolor))):
+        width, height = figure.get_size_inches()
+        pdf_file = PdfFile(pdf_buf, metadata=metadata["pdf"])
+        pdf_file.newPage(width, height)
+        pdf = MixedModeRenderer(figure, width, height, POINTS, RendererPdf(pdf_file, POINTS, height, width))
+        svg_text = codecs.getwriter("utf-8")(svg_buf)
+        svg = MixedModeRenderer(figure, width, height, POINTS,
+                                RendererSVG(width * POINTS, height * POINTS, svg_text, image_dpi=POINTS,
+                                            metadata=metadata["svg"]))
+        paired = _PairedRenderer(pdf, svg, height * POINTS)
+        figure.draw(paired)
+        if on_drawn is not None:
+            on_drawn(figure, paired)
+        pdf.finalize()
+        pdf_file.finalize()
+        pdf_file.close()
+        svg.finalize()
+    return pdf_buf.getvalue(), svg_buf.getvalue()
+
+
+def _colours(facecolor, edgecolor) -> dict:
+    """savefig's rule: a colour other than "auto" replaces the figure's own while saving."""
+    return {prop: colour for prop, colour in (("facecolor", facecolor), ("edgecolor", edgecolor))
+            if not cbook._str_equal(colour, "auto")}
