@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from analysis.presentation.charts import palette
 from analysis.presentation.report import profile_pages, profiles
@@ -235,3 +237,19 @@ def test_neutral_rows_are_drawn_without_better_or_worse_colours(drawing):
     judged = profiles.ProfileRow(**{**neutral.__dict__, "judged": "better", "trend_judged": "better"})
     cells = profile_pages._cells(judged)
     assert cells["value"][2] == profile_pages.TEXT and cells["trend"][2] == profile_pages.TEXT
+
+
+def test_dot_strips_are_drawn_on_the_page_clipped_to_their_box(drawing):
+    note = _note("AAA", 3, False)
+    page = profile_pages.draw_profile(note)[0]
+    assert page.axes == []  # no axes per row: the strips are artists of the page
+    strips = [a for a in page.artists if a.get_clip_box() is not None]
+    row = next(r for r in note.rows if len(r.others) and r.n)
+    dots = [a for a in strips if isinstance(a, Line2D) and list(a.get_xdata()) == list(row.others)]
+    assert len(dots) == 1
+    box = dots[0].get_clip_box()
+    bands = [a for a in strips if isinstance(a, Rectangle) and a.get_clip_box() is box]
+    assert len(bands) == 1 and bands[0].get_x() == row.lower  # clipped to the strip, as an axes clips it
+    left, right = box.x0, box.x1  # the strip's ends (pixels): the lowest and highest dots lie inside
+    dots_px = dots[0].get_transform().transform([(min(row.others), 0), (max(row.others), 0)])
+    assert left < dots_px[0][0] < dots_px[1][0] < right

@@ -108,3 +108,22 @@ def test_the_default_is_one_worker_per_usable_core():
 
     assert parallel.jobs_or_default(None) == default_jobs()
     assert parallel.jobs_or_default(0) == 1 and parallel.jobs_or_default(3) == 3
+
+
+def test_tasks_start_in_the_given_order_and_results_still_come_in_task_order():
+    tasks = list(range(8))
+    assert parallel.start_order(tasks, lambda k: -k) == [7, 6, 5, 4, 3, 2, 1, 0]
+    assert parallel.start_order(tasks, lambda k: k % 2) == [0, 2, 4, 6, 1, 3, 5, 7]  # ties keep their order
+    assert parallel.start_order(tasks, None) == tasks
+    with parallel.ordered_results(lambda k: k * 10, tasks, 2, first=lambda k: -k) as results:
+        assert list(results) == [k * 10 for k in tasks]
+
+
+def test_the_workers_take_the_data_download_then_the_heavy_charts_then_the_profiles():
+    tasks = ([("chart", (k, spec)) for k, spec in enumerate(SPECS, start=1)] + [("profile", iso3) for iso3 in PROFILES]
+             + [("data_package", None)])
+    started = [tasks[k] for k in parallel.start_order(tasks, build._start_key)]
+    assert started[0] == ("data_package", None)
+    charts = [arg[1]["kind"] for kind, arg in started if kind == "chart"]
+    assert charts == ["lines", "small_multiples", "ranked_bars", "stacked_bars"]  # heavy kinds first, else as given
+    assert [arg for kind, arg in started[-len(PROFILES):]] == PROFILES

@@ -10,8 +10,8 @@ from pathlib import Path
 from analysis.core import atomic, paths
 from analysis.presentation import charts, workbook
 from analysis.presentation.datapackage import write_data_package
-from analysis.presentation.gallery import PACK_SUBDIR, project_title_version, write_gallery
-from analysis.presentation.report import parallel
+from analysis.presentation.gallery import PACK_SUBDIR, project_title_version, render_gallery, write_gallery
+from analysis.presentation.report import pages, parallel
 from analysis.presentation.report import profile_pages as _profiles
 from analysis.presentation.report.context import ReportContext, Skip, make_context
 from analysis.presentation.report.front import key_message_pages
@@ -103,6 +103,32 @@ class _Tasks:
                                   version=version).descriptor
 
 
+#: Chart kinds that draw many panels, cells or series: 1.4-1.9 CPU-s each against ~0.7 for a bar chart
+#: (benchmarks/RESULTS.md, cost per published chart), so the workers take them first.
+HEAVY_KINDS = frozenset({"heatmap", "small_multiples", "lines", "intervals"})
+
+
+def _start_key(task: tuple) -> tuple[int, int]:
+    """The order the workers take the tasks in: the data download (the largest single task) first, then the
+    charts, heavy kinds first, then the profiles. Big tasks first let both workers finish together; the
+    charts before the profiles let this process write the pack while the workers draw the profiles (only
+    the workbook needs the profiles' notes)."""
+    kind, arg = task
+    if kind == "data_package":
+        return (0, 0)
+    if kind == "chart":
+        return (1, 0 if arg[1]["kind"] in HEAVY_KINDS else 1)
+    return (2, 0)
+
+
+def _write_pack(reports: Path, drawn: list[tuple[dict, DrawnChart]], front: tuple, result: ReportResult) -> None:
+    """``front``: the key-message pages and the themes page's lines, made while the workers drew the charts."""
+    result.pack = reports / PACK_FILE
+    pdfs = [reports / "figures" / PACK_SUBDIR / f"{name}.pdf" for name in result.charts]
+    messages, themes = front
+    result.pack_pages = write_chart_pack(drawn, pdfs, result.pack, front=messages, themes=themes)
+
+
 def _write_workbook(reports: Path, names: list[str], countries: list[str] | None, notes: dict[str, CountryNote],
                     result: ReportResult) -> None:
     """The workbook: a sheet per chart (its CSV) and per country profile (the rows the profile drew), the
@@ -156,16 +182,18 @@ def build_reports(force: bool = False, *, processed_dir: Path | None = None, rep
     writer = _profiles.ProfileWriter(ctx, reports / "profiles", codes) if codes else None
     tasks = ([("chart", (k, spec)) for k, spec in enumerate(specs, start=1)]
              + [("profile", iso3) for iso3 in codes] + [("data_package", None)])
-    with parallel.ordered_results(_Tasks(ctx, reports, writer), tasks, parallel.jobs_or_default(jobs)) as done:
-        front = key_message_pages(ctx)  # drawn here while the workers run
-        outputs = list(done)
-    drawn = _collect_charts(outputs[:len(specs)], result, progress)
-    notes = dict(zip(codes, outputs[len(specs):len(specs) + len(codes)]))
+    with parallel.ordered_results(_Tasks(ctx, reports, writer), tasks, parallel.jobs_or_default(jobs),
+                                  first=_start_key) as done:
+        # this process works while the workers do: the key messages and the themes page during the charts,
+        # then (once every chart is saved) the pack and the gallery's thumbnails during the profiles
+        front = key_message_pages(ctx), pages.themes_lines()
+        drawn = _collect_charts([next(done) for _ in specs], result, progress)
+        _write_pack(reports, drawn, front, result)
+        render_gallery(reports)  # the page comes later, with the profiles and workbook; the thumbnails stay
+        rest = list(done)
+    notes = dict(zip(codes, rest[:len(codes)]))
     result.profiles = [reports / "profiles" / f"{iso3}.pdf" for iso3 in codes]
-    result.data_package = outputs[-1]
-    result.pack = reports / PACK_FILE
-    pdfs = [reports / "figures" / PACK_SUBDIR / f"{name}.pdf" for name in result.charts]
-    result.pack_pages = write_chart_pack(drawn, pdfs, result.pack, front=front)
+    result.data_package = rest[-1]
     _write_workbook(reports, result.charts, profiles, notes, result)
     result.index, result.gallery_charts = write_gallery(reports)
     atomic.write_text(reports / STATE_FILE, json.dumps(state, indent=2, sort_keys=True) + "\n")

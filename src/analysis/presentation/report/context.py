@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.store import api
+from analysis.store import api, standing
 
 
 class Skip(Exception):
@@ -40,6 +40,7 @@ class ReportContext:
     _metas: dict[str, IndicatorMeta] = field(default_factory=dict, repr=False)
     _series: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict, repr=False)
     _members: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _last_meetings: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict, repr=False)
 
     def meta(self, indicator_id: str) -> IndicatorMeta:
         # Kept per run: every profile page asks again for the same indicators.
@@ -75,6 +76,13 @@ class ReportContext:
                 {"iso3": pd.Series(dtype="string"), "indicator_id": pd.Series(dtype="string"),
                  "year": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
         return self._series[key]
+
+    def last_meeting_labels(self, groups: tuple[str, ...]) -> dict[str, str]:
+        """Per population group, its last meeting (:func:`standing.last_meeting_labels`), kept per run: every
+        profile shows the same."""
+        if groups not in self._last_meetings:
+            self._last_meetings[groups] = standing.last_meeting_labels(self.meetings, list(groups))
+        return self._last_meetings[groups]
 
     def require(self, ids: list[str]) -> None:
         missing = [i for i in ids if i not in self.store_ids]

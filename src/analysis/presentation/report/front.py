@@ -12,6 +12,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.presentation.charts import style
+from analysis.presentation.report.pages import hand_laid_figure
 from analysis.presentation.report.specs import GROUP_TITLES
 from analysis.store import messages
 
@@ -56,8 +57,7 @@ def _write(fig: Figure, y: float, text: str, pt: float, *, bold: bool = False, i
 
 def message_page(group: str, items: list[messages.Message]) -> Figure:
     """One page: the group's heading, its messages as bullets, and how they were made."""
-    fig = style.new_figure(*PAGE)
-    fig.set_layout_engine("none")
+    fig = hand_laid_figure(*PAGE)
     y = _write(fig, 0.93, page_title(group), HEADING_PT, bold=True) - _line_step(BODY_PT) * 0.6
     if not items:
         y = _write(fig, y, "No message could be computed: the store holds too few values for this group.", BODY_PT)

@@ -64,18 +64,19 @@ def _stamp(fig: Figure, page_no: int, label: str = "") -> None:
 
 
 def _frame(page_no: int, label: str) -> Figure:
-    fig = style.new_figure(*PAGE)
-    fig.set_layout_engine("none")
+    fig = pages.hand_laid_figure(*PAGE)
     _stamp(fig, page_no, label)
     return fig
 
 
-def _front_sections(drawn, front: Sequence[tuple[str, Figure]], example: str) -> list[_Section]:
+def _front_sections(drawn, front: Sequence[tuple[str, Figure]], example: str,
+                    themes: list[pages.Line] | None) -> list[_Section]:
     sections = [_Section(COVER_TITLE, pages.text_pages(pages.cover_lines(drawn, example)), [])]
     if front:
         sections.append(_Section("Key messages", [fig for _, fig in front],
                                  [(title, k) for k, (title, _) in enumerate(front)]))
-    sections.append(_Section(pages.THEMES_TITLE, pages.text_pages(pages.themes_lines()), []))
+    themes = themes if themes is not None else pages.themes_lines()
+    sections.append(_Section(pages.THEMES_TITLE, pages.text_pages(themes), []))
     return sections
 
 
@@ -184,13 +185,14 @@ def _outline(writer: pypdf.PdfWriter, sections: list[_Section], drawn, first_cha
 
 
 def write_chart_pack(drawn: Sequence[tuple[dict, Any]], chart_pdfs: Sequence[Path], target: Path,
-                     front: Sequence[tuple[str, Figure]] = ()) -> int:
+                     front: Sequence[tuple[str, Figure]] = (), themes: list[pages.Line] | None = None) -> int:
     """Write the pack; ``drawn`` are (spec, chart) pairs where a chart needs only its ``title`` and ``sources``
     (a :class:`charts.Chart`, or the record the report keeps once the figure is saved and released);
-    ``chart_pdfs`` are the charts' saved PDFs (same order), ``front`` the key-message pages (title, figure).
+    ``chart_pdfs`` are the charts' saved PDFs (same order), ``front`` the key-message pages (title, figure),
+    ``themes`` the lines of the themes page (:func:`pages.themes_lines`) when made beforehand.
     Returns the number of pages."""
     example = Path(chart_pdfs[0]).stem if chart_pdfs else "01-chart"
-    sections = _front_sections(drawn, front, example)
+    sections = _front_sections(drawn, front, example, themes)
     sections.append(_contents(drawn, sections))
     text_pdf, n_front = _text_pdf(sections)
     # matplotlib writes no file for no pages: a pack whose charts were all skipped has front pages only

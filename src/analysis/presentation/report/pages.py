@@ -7,6 +7,7 @@ the charts' own metadata; file names are the release's, never a folder of the ma
 
 from __future__ import annotations
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from analysis.presentation.charts import style
@@ -42,6 +43,14 @@ def _step(pt: float) -> float:
     return pt * 1.45 / 72.0 / PAGE[1]
 
 
+def hand_laid_figure(width: float, height: float) -> Figure:
+    """A page whose text is placed by hand: no layout engine at all. (A figure made with one and then set to
+    "none" keeps a placeholder engine, and ``savefig`` then lays every text out twice, once in a dry draw.)"""
+    fig = Figure(figsize=(width, height), layout="none")
+    FigureCanvasAgg(fig)  # as style.new_figure: text extents can be measured before saving
+    return fig
+
+
 def text_pages(lines: list[Line]) -> list[Figure]:
     """The lines wrapped to the page width, on as many pages as they need (a heading never ends a page)."""
     pages: list[Figure] = []
@@ -50,8 +59,7 @@ def text_pages(lines: list[Line]) -> list[Figure]:
         parts = style.wrap(text, PAGE[0] * (1 - 2 * LEFT), pt, bold=weight == "bold") or [""]
         needed = len(parts) * _step(pt) + (_step(lines[k + 1][1]) if weight == "bold" and k + 1 < len(lines) else 0)
         if fig is None or y - needed < BOTTOM:
-            fig = style.new_figure(*PAGE)
-            fig.set_layout_engine("none")
+            fig = hand_laid_figure(*PAGE)
             pages.append(fig)
             y = TOP
             if not text:

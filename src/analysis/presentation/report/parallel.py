@@ -35,13 +35,23 @@ def jobs_or_default(jobs: int | None) -> int:
     return default_jobs() if jobs is None else max(1, int(jobs))
 
 
+def start_order(tasks: Sequence[Any], key: Callable[[Any], Any] | None) -> list[int]:
+    """The tasks' positions in the order they are started: by ``key`` (ties: as given), else as given."""
+    positions = range(len(tasks))
+    return list(positions) if key is None else sorted(positions, key=lambda k: key(tasks[k]))
+
+
 @contextmanager
-def ordered_results(worker: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Iterator[Iterator[Any]]:
+def ordered_results(worker: Callable[[Any], Any], tasks: Sequence[Any], jobs: int,
+                    first: Callable[[Any], Any] | None = None) -> Iterator[Iterator[Any]]:
     """``worker(task)`` for every task, on ``jobs`` forked processes; yields an iterator of the results in the
     order of ``tasks``. Every task is submitted on entry, so the caller can do other work before reading them.
 
-    ``worker`` may be any callable (a closure over the report's context): forked workers inherit it instead
-    of receiving it pickled. Leaving the block early (an exception) cancels the tasks not yet started.
+    ``first``: a sort key over the tasks: the workers take them in its order (e.g. the heaviest first, so
+    that they finish together rather than one drawing the last big task alone); results still come in the
+    order of ``tasks``. ``worker`` may be any callable (a closure over the report's context): forked workers
+    inherit it instead of receiving it pickled. Leaving the block early (an exception) cancels the tasks
+    not yet started.
     """
     if jobs <= 1 or len(tasks) <= 1:
         yield (worker(task) for task in tasks)
@@ -49,7 +59,8 @@ def ordered_results(worker: Callable[[Any], Any], tasks: Sequence[Any], jobs: in
     context = multiprocessing.get_context("fork")  # the workers inherit the loaded store: nothing to re-read
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_install,
                              initargs=(worker,)) as pool:
-        futures = [pool.submit(_call, task) for task in tasks]
+        submitted = {k: pool.submit(_call, tasks[k]) for k in start_order(tasks, first)}
+        futures = [submitted[k] for k in range(len(tasks))]
         try:
             yield (future.result() for future in futures)
         finally:

@@ -7,10 +7,12 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import Affine2D, Bbox, Transform, TransformedBbox
 
 from analysis.core import atomic
 from analysis.presentation.charts import footer as footer_mod
@@ -18,6 +20,7 @@ from analysis.presentation.charts import palette, style
 from analysis.presentation.charts.layout import fmt
 from analysis.presentation.report.context import ReportContext
 from analysis.presentation.report.pack import PDF_METADATA
+from analysis.presentation.report.pages import hand_laid_figure
 from analysis.presentation.report.parallel import ordered_results
 from analysis.presentation.report.profiles import (
     CountryNote,
@@ -44,6 +47,7 @@ class ProfileWriter:
         self.ctx, self.out_dir = ctx, out_dir
         self.latest, self.window_note = profile_latest(ctx)
         self.basis = profile_basis(self.latest, ctx)
+        self.countries = palette.country_table()
         # the key messages of all the countries to be written, made in one pass over the store
         made = messages_by_country(countries, processed_dir=ctx.processed_dir) if countries else {}
         self.messages = {iso3: [m.text for m in items] for iso3, items in made.items()}
@@ -51,7 +55,7 @@ class ProfileWriter:
     def __call__(self, iso3: str) -> CountryNote:
         note = country_note(iso3, self.ctx, self.latest, self.window_note, self.basis, self.messages.get(iso3))
         with style.styled():
-            figures = draw_profile(note)
+            figures = draw_profile(note, self.countries)
 
             def writer(tmp: Path) -> None:
                 with PdfPages(tmp, metadata={**PDF_METADATA, "Title": f"{note.name}: country profile"}) as pdf:
@@ -83,6 +87,7 @@ MARGIN = 0.5
 BOTTOM = 0.6  # inches from the bottom: below it only the page line
 ROW_SIZE, SUB_SIZE, MESSAGE_SIZE, NOTE_SIZE, FOOT_SIZE = 7.2, 6.3, 8.2, 7.0, 6.4
 LINE = 0.118  # inches per line of row text
+STRIP_HEIGHT = 0.16  # inches: a row's dot strip
 TEXT, GREY, LIGHT = "#222222", "#555555", "#777777"
 
 
@@ -151,11 +156,11 @@ def _cells(r: ProfileRow) -> dict[str, tuple[str, str, str]]:
 class _Doc:
     """Pages of a profile, filled from the top; a block that does not fit starts a new page."""
 
-    def __init__(self, note: CountryNote, cols: list[_Col]) -> None:
+    def __init__(self, note: CountryNote, cols: list[_Col], colour: str) -> None:
         self.note, self.cols, self.pages = note, cols, []
         self.in_table = False
         self.group: str | None = None  # the population group whose rows are being drawn
-        self.colour = palette.style_of(note.iso3)["colour"]
+        self.colour = colour
         self.new_page()
 
     @property
@@ -166,12 +171,10 @@ class _Doc:
         self.fig.text(x / PAGE[0], y / PAGE[1], s, **kwargs)
 
     def rule(self, y: float, colour: str = "#999999") -> None:
-        self.fig.add_artist(mpl.lines.Line2D([MARGIN / PAGE[0], 1 - MARGIN / PAGE[0]], [y / PAGE[1]] * 2,
-                                             color=colour, lw=0.6))
+        self.fig.add_artist(Line2D([MARGIN / PAGE[0], 1 - MARGIN / PAGE[0]], [y / PAGE[1]] * 2, color=colour, lw=0.6))
 
     def new_page(self) -> None:
-        fig = style.new_figure(*PAGE)
-        fig.set_layout_engine("none")
+        fig = hand_laid_figure(*PAGE)
         self.pages.append(fig)
         self.y = PAGE[1] - MARGIN
         if len(self.pages) > 1:
@@ -261,23 +264,38 @@ def _draw_row(doc: _Doc, r: ProfileRow, title: list[str]) -> None:
         doc.text(value_col.right + 0.04, top, col_symbol, fontsize=SUB_SIZE, va="top", color=_cells(r)["value"][2])
 
 
+def _strip_transform(fig, left: float, bottom: float, width: float, xlim: tuple[float, float]) -> Transform:
+    """Values (x within ``xlim``, y from -1 to 1) to the page: a strip box of ``width`` x STRIP_HEIGHT inches
+    whose lower left corner is at (``left``, ``bottom``) inches."""
+    x_scale = width / (xlim[1] - xlim[0])
+    return (Affine2D().scale(x_scale, STRIP_HEIGHT / 2).translate(left - xlim[0] * x_scale, bottom + STRIP_HEIGHT / 2)
+            + fig.dpi_scale_trans)
+
+
 def _dot_strip(doc: _Doc, col: _Col, top: float, r: ProfileRow) -> None:
-    """The focus countries' values as dots, the ASEAN band in grey, its median as a bar, the country large."""
+    """The focus countries' values as dots, the ASEAN band in grey, its median as a bar, the country large.
+
+    Drawn straight on the page, clipped to the strip's box as an axes would clip it, rather than in an axes
+    per row: an axes (with its ticks and spines, even hidden) cost more than the rest of the row together."""
     if len(r.others) == 0:
         return
-    ax = doc.fig.add_axes((col.left / PAGE[0], (top - 0.17) / PAGE[1], (col.right - col.left) / PAGE[0],
-                           0.16 / PAGE[1]))
-    ax.set_axis_off()
     lo, hi = float(np.min(r.others)), float(np.max(r.others))
     pad = (hi - lo) * 0.05 or 1.0
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.set_ylim(-1, 1)
+    xlim = (lo - pad, hi + pad)
+    to_page = _strip_transform(doc.fig, col.left, top - 0.17, col.right - col.left, xlim)
+    box = TransformedBbox(Bbox([[xlim[0], -1], [xlim[1], 1]]), to_page)
+    artists = []
     if r.n:
-        ax.axvspan(r.lower, r.upper, color="#000000", alpha=0.08, lw=0)
-        ax.plot([r.median, r.median], [-0.9, 0.9], color=palette.AGGREGATE_COLOUR, lw=1.6)
-    ax.plot(r.others, np.zeros(len(r.others)), "o", ms=3, color="#b0b0b0", mec="none")
+        artists += [Rectangle((r.lower, -1), r.upper - r.lower, 2, color="#000000", alpha=0.08, lw=0),
+                    Line2D([r.median, r.median], [-0.9, 0.9], color=palette.AGGREGATE_COLOUR, lw=1.6)]
+    artists.append(Line2D(r.others, np.zeros(len(r.others)), ls="none", marker="o", ms=3, color="#b0b0b0",
+                          mec="none"))
     if not np.isnan(r.value):
-        ax.plot([r.value], [0], "o", ms=6, color=doc.colour, mec="#111111", mew=0.8)
+        artists.append(Line2D([r.value], [0], ls="none", marker="o", ms=6, color=doc.colour, mec="#111111", mew=0.8))
+    for artist in artists:
+        artist.set_transform(to_page)
+        artist.set_clip_box(box)
+        doc.fig.add_artist(artist)
 
 
 def _draw_table(doc: _Doc) -> None:
@@ -299,7 +317,7 @@ def _draw_table(doc: _Doc) -> None:
     doc.in_table, doc.group = False, None
 
 
-def _footer_lines(note: CountryNote) -> list[str]:
+def _footer_lines(note: CountryNote, n_focus: int) -> list[str]:
     """Sources of the values shown with their licences, the window, and how to read ranks, trends and colours."""
     shown = [r for r in note.rows if r.source_id]
     used = footer_mod.sources_used(pd.DataFrame({"source_id": [r.source_id for r in shown],
@@ -307,7 +325,7 @@ def _footer_lines(note: CountryNote) -> list[str]:
     foot = footer_mod.source_lines(used)
     licence = footer_mod.licence_line(used)
     foot += ([licence] if licence else []) + [note.window_note] + [
-        f"Rank: place among those of the {len(palette.focus_iso3())} focus countries (ASEAN and Plus Three) that "
+        f"Rank: place among those of the {n_focus} focus countries (ASEAN and Plus Three) that "
         "have a value, 1 = best where the indicator has a better direction; indicators without one "
         "(neutral) are ranked by value as highest or lowest, never better or worse. Years ranked: shown when the "
         "ranked values are of different years. 10-year trend: change from the value nearest to ten years before "
@@ -319,11 +337,13 @@ def _footer_lines(note: CountryNote) -> list[str]:
     return [line for text in foot if text for line in style.wrap(text, PAGE[0] - 2 * MARGIN, FOOT_SIZE)]
 
 
-def draw_profile(note: CountryNote) -> list:
-    """The profile's pages (matplotlib figures): messages, context, the indicator table, notes, sources."""
+def draw_profile(note: CountryNote, countries: pd.DataFrame | None = None) -> list:
+    """The profile's pages (matplotlib figures): messages, context, the indicator table, notes, sources.
+    ``countries``: :func:`palette.country_table`, when several profiles are drawn (else read here)."""
     names = api.country_names()
     plus_three = list(note.rows[0].plus_three) if note.rows else []
-    doc = _Doc(note, _columns(plus_three, names))
+    n_focus = len(countries) if countries is not None else len(palette.focus_iso3())
+    doc = _Doc(note, _columns(plus_three, names), palette.style_of(note.iso3, countries)["colour"])
     _draw_front(doc)
     _draw_table(doc)
     if note.notes:
@@ -333,7 +353,7 @@ def draw_profile(note: CountryNote) -> list:
             doc.lines(["• " + line if k == 0 else "   " + line for k, line in
                        enumerate(style.wrap(text, PAGE[0] - 2 * MARGIN - 0.2, NOTE_SIZE))], NOTE_SIZE, color=TEXT)
     doc.y -= 0.12
-    foot = _footer_lines(note)
+    foot = _footer_lines(note, n_focus)
     doc.ensure(len(foot) * FOOT_SIZE * 1.3 / 72)
     doc.lines(foot, FOOT_SIZE, color=GREY)
     for k, fig in enumerate(doc.pages, start=1):

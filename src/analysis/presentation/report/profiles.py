@@ -110,6 +110,12 @@ class ProfileBasis:
     groups: dict[str, list[str]]
     series: pd.DataFrame
     shared: dict[str, _Shared]
+    own_series: dict[tuple[str, str], pd.DataFrame]  # (iso3, indicator) -> that country's rows of ``series``
+
+    def series_of(self, iso3: str, indicator_id: str) -> pd.DataFrame:
+        """One country's observed series of one indicator (no rows: none in the store)."""
+        found = self.own_series.get((iso3, indicator_id))
+        return found if found is not None else self.series.iloc[0:0]
 
 
 def _shared(part: pd.DataFrame, ind: str, better: str, groups: dict[str, list[str]]) -> _Shared:
@@ -131,14 +137,15 @@ def profile_basis(latest: pd.DataFrame, ctx: ReportContext) -> ProfileBasis:
     parts = {str(ind): frame.set_index("iso3") for ind, frame in latest.groupby("indicator_id", sort=False)}
     empty = latest.iloc[0:0].set_index("iso3")
     shared = {ind: _shared(parts.get(ind, empty), ind, ctx.meta(ind).better, groups) for ind in ids}
-    return ProfileBasis(ids=tuple(ids), groups=groups, series=series, shared=shared)
+    # split once: each profile row would otherwise scan the whole series for its country and indicator
+    own = {(str(iso3), str(ind)): part for (iso3, ind), part in series.groupby(["iso3", "indicator_id"], sort=False)}
+    return ProfileBasis(ids=tuple(ids), groups=groups, series=series, shared=shared, own_series=own)
 
 
-def _add_standing(row: ProfileRow, iso3: str, shared: _Shared, series: pd.DataFrame) -> None:
-    """The row's rank among the focus countries with data and its ten-year trend."""
+def _add_standing(row: ProfileRow, iso3: str, shared: _Shared, own: pd.DataFrame) -> None:
+    """The row's rank among the focus countries with data and its ten-year trend (``own``: the country's
+    observed series of the row's indicator)."""
     rank = standing.rank_in(shared.focus_values, iso3, row.better)
-    mine = (series["iso3"] == iso3).to_numpy(bool) & (series["indicator_id"] == row.indicator_id).to_numpy(bool)
-    own = series.loc[mine]
     trend = standing.trend_for(row.indicator_id, own, row.year)
     row.rank, row.rank_n, row.rank_text = rank.k, rank.n, rank.text
     row.ranked_years = shared.ranked_years
@@ -159,7 +166,7 @@ def _profile_row(shared: _Shared, ctx: ReportContext, ind: str, iso3: str, basis
         upper=float(b["upper"].iloc[0]), others=shared.others,
         source_id=_text_or_none(rec, "source_id"), vintage=_text_or_none(rec, "vintage"),
         year_text=_year_text(year, ctx.period(ind)), plus_three=_plus_three_values(part, iso3, groups["PLUS_THREE"]))
-    _add_standing(row, iso3, shared, basis.series)
+    _add_standing(row, iso3, shared, basis.series_of(iso3, ind))
     return row
 
 
@@ -277,7 +284,7 @@ def country_note(iso3: str, ctx: ReportContext | None = None, latest: pd.DataFra
         [m.text for m in country_messages(iso3, processed_dir=ctx.processed_dir)]
     return CountryNote(iso3=iso3, name=context.name, context=context.line(), messages=messages, rows=rows,
                        notes=profile_notes(rows, ctx, context.name), window_note=window_note or "",
-                       last_meetings=standing.last_meeting_labels(ctx.meetings, list(profile_groups())))
+                       last_meetings=ctx.last_meeting_labels(tuple(profile_groups())))
 
 
 # ----------------------------------------------------------------------------- writing the profiles
