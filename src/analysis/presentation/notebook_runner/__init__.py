@@ -23,8 +23,9 @@ charts it no longer draws disappear.
 
 One kernel runs per usable core (``jobs``); each worker writes only its own files, and the run state
 is recorded by the parent process. A worker reuses one kernel for its notebooks, put back into a fresh
-kernel's state before each (``kernel.KernelSession``): the outputs are the bytes a kernel per notebook gives
-(``fresh_kernels=True``), without paying the kernel start and the imports each time.
+kernel's state before each and reached through one client connection (``kernel.KernelSession``): the
+outputs are the bytes a kernel per notebook gives (``fresh_kernels=True``), without paying the kernel
+start, the imports and a new connection each time.
 
 Work is skipped when nothing it depends on changed: the
 store manifest, the notebook's sources (not its outputs), the package code and the parameters are
