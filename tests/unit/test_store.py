@@ -307,3 +307,41 @@ def test_store_info_focus_coverage_counts(tmp_path):
     total_line = next(line for line in text.splitlines() if "all indicators" in line)
     assert total_line.split()[-5:-2] == [str(cells), "of", str(3 * len(focus))]
     assert cells < 3 * len(focus)  # the synthetic gaps are seen
+
+
+# ---------------------------------------------------------------- reads cut to the named indicators' rows
+
+
+def _filtered(frame: pd.DataFrame, ids: list[str], iso3: str) -> pd.DataFrame:
+    keep = frame["indicator_id"].isin(ids) & (frame["iso3"] == iso3) & frame["current"]
+    return frame.loc[keep.to_numpy(dtype=bool), tables.table("indicators").names()].reset_index(drop=True)
+
+
+def test_named_indicators_come_back_in_store_order_whatever_order_they_are_asked_in(synthetic_store):
+    directory, written = synthetic_store
+    got = store.read_indicators(["share_synth", "pop_total", "share_synth", "no_such_id"], "IDN",
+                                processed_dir=directory)
+    pd.testing.assert_frame_equal(got, _filtered(written["indicators"], ["pop_total", "share_synth"], "IDN"))
+    assert store.read_indicators(["no_such_id"], processed_dir=directory).empty
+
+
+def test_a_file_whose_indicators_are_not_in_runs_is_filtered_whole(tmp_path):
+    written = write_synthetic_store(tmp_path)
+    by_country = written["indicators"].sort_values(["iso3", "year", "indicator_id"]).reset_index(drop=True)
+    write_table("indicators", by_country, tmp_path / "indicators.parquet")
+    got = store.read_indicators(["proj_synth", "pop_total"], "IDN", processed_dir=tmp_path)
+    # The rows of the file's own order, not regrouped by indicator.
+    pd.testing.assert_frame_equal(got, _filtered(by_country, ["proj_synth", "pop_total"], "IDN"))
+    assert got["indicator_id"].iloc[0] == "pop_total" and got["indicator_id"].iloc[1] == "proj_synth"
+
+
+def test_latest_values_follow_a_rebuilt_store_and_come_back_safe_to_modify(tmp_path):
+    written = write_synthetic_store(tmp_path)
+    before = api.latest("pop_total", "IDN", window=10, processed_dir=tmp_path)
+    before.loc[:, "value"] = -1.0
+    again = api.latest("pop_total", "IDN", window=10, processed_dir=tmp_path)
+    assert again["value"].iloc[0] == 1000.0 * (sorted(written["countries"]["iso3"]).index("IDN") + 1)
+    changed = written["indicators"].assign(value=written["indicators"]["value"] * 2)
+    write_table("indicators", changed, tmp_path / "indicators.parquet")
+    after = api.latest("pop_total", "IDN", window=10, processed_dir=tmp_path)
+    assert after["value"].iloc[0] == 2 * again["value"].iloc[0]
