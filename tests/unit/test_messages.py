@@ -8,11 +8,13 @@ the tests check the templates' wording and that every number in a sentence follo
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pandas as pd
 import pytest
 
+from analysis.core.errors import StoreError
 from analysis.rules import messages as rules
 from analysis.rules.bands import band
 from analysis.rules.latest import compute_latest
@@ -147,12 +149,17 @@ def synthetic_store() -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"year": "int16", "value": "float64"})
 
 
+#: each synthetic store installed is a new store version, as a rebuild gives
+VERSIONS = itertools.count()
+
+
 class SyntheticAPI:
     """The API functions the templates call, answered from a synthetic long frame."""
 
     def __init__(self, data: pd.DataFrame):
         self.data = data
         self.cat = CATALOGUE.set_index("indicator_id")
+        self.version = f"synthetic store {next(VERSIONS)}"
 
     def _countries(self, countries) -> list[str]:
         if countries in ("ASEAN", None):
@@ -184,6 +191,7 @@ class SyntheticAPI:
             "band": band,
             "load": self.load,
             "latest": self.latest,
+            "store_fingerprint": lambda processed_dir=None: self.version,
         }
         for name, func in fake.items():
             monkeypatch.setattr(api, name, func)
@@ -325,6 +333,47 @@ def test_messages_of_several_countries_at_once_are_those_of_each_country(store, 
     assert calls == {"latest": 1, "load": 1, "meetings": 1}
     with pytest.raises(ValueError, match="unknown country code 'ZZZ'"):
         msgs.messages_by_country(["AAA", "ZZZ"])
+
+
+def test_country_messages_are_kept_per_store_version_and_callers_cannot_change_them(store, monkeypatch):
+    first = msgs.country_messages("AAA")
+    made = list(first)
+    first.clear()  # a caller changing its list must not change what the next caller gets
+    calls = _counting(monkeypatch, "latest", "load")
+    assert msgs.country_messages("AAA") == made
+    assert calls == {"latest": 0, "load": 0}  # the same store version: not made again
+    data = synthetic_store()
+    data.loc[(data["iso3"] == "AAA") & (data["indicator_id"] == "under5_mortality") & (data["year"] == 2020),
+             "value"] = 90.0
+    store(data)  # a rebuilt store: a new version
+    rebuilt = msgs.country_messages("AAA")
+    assert rebuilt != made and rebuilt == msgs.messages_by_country(["AAA"])["AAA"]
+    assert any("90.0 per 1,000 live births" in m.text for m in rebuilt)
+
+
+def test_country_messages_of_a_store_without_a_manifest_are_made_at_each_call(store, monkeypatch):
+    def no_manifest(processed_dir=None):
+        raise StoreError("synthetic: no manifest")
+
+    monkeypatch.setattr(api, "store_fingerprint", no_manifest)
+    first = msgs.country_messages("BBB")
+    calls = _counting(monkeypatch, "latest")
+    assert msgs.country_messages("BBB") == first and calls == {"latest": 1}
+
+
+def test_store_version_follows_a_rebuilt_store_and_an_edited_catalogue(synthetic_project):
+    from analysis.pipeline.build import build_store
+
+    assert msgs.store_version() is None  # no store yet (no manifest): nothing is kept
+    build_store(progress=False)
+    built = msgs.store_version()
+    assert built is not None and msgs.store_version() == built
+    catalogue = synthetic_project.root / "data" / "indicators.toml"
+    catalogue.write_text(catalogue.read_text().replace('title = "HALE"', 'title = "HALE (edited)"'))
+    edited = msgs.store_version()
+    assert edited != built  # an edited title is seen before the next build
+    assert not build_store(progress=False).skipped
+    assert msgs.store_version() not in (built, edited)
 
 
 def test_a_country_change_comes_from_the_newest_meeting_it_has_data_after(store):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
@@ -47,6 +48,12 @@ class SyntheticContext(SimpleNamespace):
 
     def period(self, ind: str) -> int:
         return 5 if ind == "syn_neutral" else 1
+
+    def note(self, ind: str) -> str:
+        return ""
+
+    def last_meeting_labels(self, groups: tuple[str, ...]) -> dict[str, str]:
+        return {}
 
 
 @pytest.fixture
@@ -114,6 +121,36 @@ def test_a_country_without_a_value_gets_no_rank_and_no_trend(synthetic):
     latest, ctx = synthetic
     row = _by_id(profiles.profile_table(latest, ctx, "DDD"))["syn_higher"]
     assert (row.rank, row.rank_text, row.trend_text, row.year_text) == (None, "no data", "–", "–")
+
+
+def test_notes_without_a_context_share_one_basis_per_store_version(synthetic, monkeypatch):
+    """Notebook 07 asks for ``country_note(country)`` once per country in one kernel: the all-country basis is
+    made once per store version, and a rebuilt store (a new version) is seen."""
+    latest, ctx = synthetic
+    ctx.processed_dir = None
+    rebuilt = latest.copy()
+    rebuilt.loc[(rebuilt["iso3"] == "AAA") & (rebuilt["indicator_id"] == "syn_higher"), "value"] = 95.0
+    stores, now, made = {"v1": latest, "v2": rebuilt}, ["v1"], []
+
+    def profile_latest(context):
+        made.append(now[0])
+        return stores[now[0]], f"window of {now[0]}"
+
+    monkeypatch.setattr(api, "store_fingerprint", lambda processed_dir=None: now[0])
+    monkeypatch.setattr(profiles, "_note_basis_of", lru_cache(maxsize=2)(profiles._note_basis_of.__wrapped__))
+    monkeypatch.setattr(profiles, "make_context", lambda processed_dir: ctx)
+    monkeypatch.setattr(profiles, "profile_latest", profile_latest)
+    monkeypatch.setattr(profiles, "country_messages", lambda iso3, processed_dir=None: [])
+    monkeypatch.setattr(profiles.standing, "country_context", lambda iso3, processed_dir=None, latest=None:
+                        SimpleNamespace(name=f"Synthetic {iso3}", line=lambda: "Synthetic context line."))
+    first, other = profiles.country_note("AAA"), profiles.country_note("QQQ")
+    assert made == ["v1"] and first.window_note == "window of v1"
+    assert _by_id(first.rows)["syn_higher"].rank_text == "5 of 5"
+    assert [r.rank_text for r in other.rows] == [r.rank_text for r in profiles.profile_table(latest, ctx, "QQQ")]
+    now[0] = "v2"
+    after = profiles.country_note("AAA")
+    assert made == ["v1", "v2"] and after.window_note == "window of v2"
+    assert _by_id(after.rows)["syn_higher"].rank_text == "1 of 5"
 
 
 # ------------------------------------------------------------------------------------------- notes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from analysis.presentation.charts.layout import fmt
 from analysis.presentation.report.context import ReportContext, make_context, window_text
 from analysis.presentation.report.specs import profile_groups
 from analysis.store import api, standing
-from analysis.store.messages import country_messages
+from analysis.store.messages import country_messages, store_version
 
 #: The SDG 1.3.1 total ("at least one benefit") and the prefix its parts (pensions, children, ...) share.
 COVERAGE_TOTAL, COVERAGE_PREFIX = "sp_cov_total", "sp_cov_"
@@ -275,6 +276,10 @@ def country_note(iso3: str, ctx: ReportContext | None = None, latest: pd.DataFra
     """One country's profile content: messages, context line, indicator rows, notes, last meetings.
     ``basis``: :func:`profile_basis` of ``latest``, shared by the notes of several countries;
     ``message_texts``: the country's messages when already made for several countries at once."""
+    if ctx is None and latest is None and basis is None:
+        kept = _store_note_basis()
+        if kept is not None:
+            ctx, latest, window_note, basis = kept.ctx, kept.latest, kept.window_note, kept.basis
     ctx = ctx or make_context(None)
     if latest is None:
         latest, window_note = profile_latest(ctx)
@@ -285,6 +290,32 @@ def country_note(iso3: str, ctx: ReportContext | None = None, latest: pd.DataFra
     return CountryNote(iso3=iso3, name=context.name, context=context.line(), messages=messages, rows=rows,
                        notes=profile_notes(rows, ctx, context.name), window_note=window_note or "",
                        last_meetings=ctx.last_meeting_labels(tuple(profile_groups())))
+
+
+@dataclass(frozen=True)
+class _NoteBasis:
+    """What :func:`country_note` without a context shares with every other such call on one version of the
+    store: a notebook kernel runs notebook 07 once per country, and the all-country basis is the same each time."""
+
+    ctx: ReportContext
+    latest: pd.DataFrame
+    window_note: str
+    basis: ProfileBasis
+
+
+def _store_note_basis() -> _NoteBasis | None:
+    """The default store's :class:`_NoteBasis`, kept per :func:`~analysis.store.messages.store_version`; None
+    for a store without a manifest (nothing to tell its versions apart by: made afresh at each call, as before)."""
+    version = store_version(None)
+    return None if version is None else _note_basis_of(version)
+
+
+@lru_cache(maxsize=2)
+def _note_basis_of(version: tuple) -> _NoteBasis:
+    # ``version`` is the key only: the store it names is the one make_context(None) reads now.
+    ctx = make_context(None)
+    latest, window_note = profile_latest(ctx)
+    return _NoteBasis(ctx=ctx, latest=latest, window_note=window_note, basis=profile_basis(latest, ctx))
 
 
 # ----------------------------------------------------------------------------- writing the profiles
