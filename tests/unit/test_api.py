@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import tomllib
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 import analysis
@@ -289,3 +292,26 @@ def test_package_level_catalogue_stays_the_api_function_after_importing_the_cata
     importlib.import_module("analysis.config.catalogue")
     assert analysis.catalogue is api.catalogue
     assert len(analysis.catalogue()) == len(toml_catalogue()["indicator"])
+
+
+def test_aggregate_results_follow_the_store_and_a_caller_cannot_change_them(sdir, tmp_path):
+    directory = copy_of(sdir, tmp_path)
+    first = api.aggregate("pop_65plus_share", group="ASEAN10", stat="both", min_coverage=0.2, processed_dir=directory)
+    expected = first.copy()
+    first.loc[:, "value"] = -1.0  # the caller's copy only
+    pd.testing.assert_frame_equal(api.aggregate("pop_65plus_share", group="ASEAN10", stat="both", min_coverage=0.2,
+                                                processed_dir=directory), expected)
+    # A list of two years is those years; a tuple is the range between them.
+    listed = api.aggregate("pop_65plus_share", group="ASEAN10", years=[2000, 2002], processed_dir=directory)
+    ranged = api.aggregate("pop_65plus_share", group="ASEAN10", years=(2000, 2002), processed_dir=directory)
+    assert set(listed["year"]) == {2000, 2002} and set(ranged["year"]) == {2000, 2001, 2002}
+    # A rebuilt indicators file (another version) is read again.
+    path = store.table_path(store.INDICATORS, directory)
+    table = pq.read_table(path)
+    doubled = pc.if_else(pc.equal(table["indicator_id"], "pop_65plus_share"), pc.multiply(table["value"], 2.0),
+                         table["value"])
+    pq.write_table(table.set_column(table.schema.get_field_index("value"), "value", doubled), path)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    again = api.aggregate("pop_65plus_share", group="ASEAN10", stat="both", min_coverage=0.2, processed_dir=directory)
+    assert (again["value"].dropna() == 2 * expected["value"].dropna()).all() and expected["value"].notna().any()

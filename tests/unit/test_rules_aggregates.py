@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.rules import aggregates as agg
 from analysis.rules.aggregates import aggregate_members, aggregates_long, compute_aggregates
 
 #: the synthetic weight series (a made-up id, so the test shows the rule uses the one it is given)
@@ -151,3 +152,55 @@ def test_aggregate_members_is_the_same_rule_over_an_explicit_list():
     unweighted = agg_row(aggregate_members(data.loc[data["indicator_id"] == "x"], ["QAA", "QAB"], min_coverage=0.5),
                          "group", 2010)
     assert unweighted["n_weighted"] == 0 and np.isnan(unweighted["weighted_mean"])
+
+
+# ----------------------------------------------------------------------------- the array path and pandas' rule
+
+def random_long_frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Made-up rows of three indicators, six countries and five years, with repeated rows and projections."""
+    frame = pd.DataFrame({"iso3": rng.choice([f"Q{c}" for c in "ABCDEF"], n),
+                          "indicator_id": rng.choice(["x", "y", "z"], n), "year": rng.integers(2000, 2005, n),
+                          "value": rng.normal(50, 30, n) * 10.0 ** rng.integers(-3, 9, n),
+                          "projection": rng.random(n) < 0.2})
+    return frame.astype({"iso3": "string", "indicator_id": "string"})
+
+
+@pytest.mark.parametrize("layout", ["as drawn", "sorted by indicator and year"])
+def test_the_array_path_gives_pandas_results_to_the_last_bit(layout):
+    # pandas sums sorted groups one way and other groups another, which differ in the last bit: both layouts
+    rng = np.random.default_rng(12)
+    for _ in range(40):
+        data = random_long_frame(rng, int(rng.integers(1, 80)))
+        if layout != "as drawn":
+            data = data.sort_values(["indicator_id", "year"], kind="stable").reset_index(drop=True)
+        weights = pd.DataFrame({"iso3": [f"Q{c}" for c in "ABCDEF"] * 5, "year": np.repeat(np.arange(2000, 2005), 6),
+                                "weight": rng.choice([0.0, np.nan, 1.0, 3e7, 7.5e8], 30) * rng.random(30)})
+        members = list(rng.choice([f"Q{c}" for c in "ABCDEFG"], int(rng.integers(1, 7)), replace=False))
+        cover = float(rng.choice([0.0, 0.5]))
+        got = aggregate_members(data, members, min_coverage=cover, weights=weights)
+        by_pandas = agg._aggregate_group_pandas(data, agg._cells(data).frame(), weights, "group", members, cover)
+        pd.testing.assert_frame_equal(got, by_pandas, check_exact=True)
+
+
+def test_a_weighted_sum_follows_pandas_where_its_two_ways_differ():
+    # Three values whose sum in row order and pandas' sum over a sorted group differ in the last bit.
+    values = [-889013245.9676727, 825227907.944838, 577809588.4236466]
+    data = long_frame([(iso, "x", 2010, v) for iso, v in zip(["QAA", "QAB", "QAC"], values)])
+    weights = pd.DataFrame({"iso3": ["QAA", "QAB", "QAC"], "year": 2010, "weight": 1.0})
+    got = aggregate_members(data, ["QAA", "QAB", "QAC"], min_coverage=0.0, weights=weights)
+    expected = data.groupby(["indicator_id", "year"])["value"].sum().iloc[0] / 3
+    assert got["weighted_mean"].iloc[0] == expected
+
+
+def test_other_dtypes_and_doubled_weights_keep_pandas_behaviour():
+    data = synthetic_aggregate_input()
+    weights = (data.loc[data["indicator_id"] == WEIGHT, ["iso3", "year", "value"]]
+               .rename(columns={"value": "weight"}))
+    members = ["QAA", "QAB", "QAC", "QAD"]
+    nullable = data.astype({"value": "Float64", "year": "Int16"})
+    got = aggregate_members(nullable, members, min_coverage=0.5, weights=weights)
+    assert got["median"].dtype == "Float64"  # pandas' groupby keeps the nullable dtype
+    # A weight listed twice counts twice, as the merge of rows and weights does.
+    doubled = aggregate_members(data, members, min_coverage=0.5, weights=pd.concat([weights, weights]))
+    row = doubled.loc[(doubled["indicator_id"] == "x") & (doubled["year"] == 2010)].iloc[0]
+    assert row["n_weighted"] == 4 and row["weighted_mean"] == pytest.approx(17.5)

@@ -122,3 +122,20 @@ def test_latest_window_must_be_positive():
 def test_window_is_required():
     with pytest.raises(TypeError):
         compute_latest(synthetic_latest_input())  # type: ignore[call-arg]
+
+
+def test_of_two_rows_of_the_latest_year_the_later_row_stands():
+    frame = pd.DataFrame({"iso3": ["QAA", "QAA", "QAA", "QAB"], "indicator_id": "synthetic",
+                          "year": [2010, 2012, 2012, 2011], "value": [1.0, 2.0, 3.0, 4.0]})
+    got = compute_latest(frame, window=5).set_index("iso3")
+    assert got.loc["QAA", "value"] == 3.0 and got.loc["QAA", "year"] == 2012 and got.loc["QAB", "value"] == 4.0
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int64", "Int16", "float64"])
+def test_nearest_year_is_the_same_for_every_year_dtype(dtype):
+    frame = synthetic_series([2012, 2006, 2008, 2011, 2009], [1.0, 2.0, np.nan, 4.0, 5.0]).set_index(
+        pd.Index([10, 11, 12, 13, 14]))
+    got = nearest_year(frame.astype({"year": dtype}), 2010, tolerance=2)
+    # nearest first, ties to the earlier year; the missing 2008 value is no candidate; row labels are kept
+    assert got.index.tolist() == [14, 13, 10] and got["offset"].tolist() == [-1, 1, 2]
+    assert got["offset"].dtype == "int64" and list(got.columns) == [*frame.columns, "offset"]

@@ -43,12 +43,8 @@ def compute_latest(df: pd.DataFrame, *, window: int | Mapping[str, int], ref_yea
         ref = pd.Series(int(ref_year), index=indicators, dtype="Int64")
     if not include_projections:
         data = data.loc[~projection]
-    row_ids = data["indicator_id"].astype("string")
-    row_ref = row_ids.map(ref).astype("Int64")
-    in_window = (data["year"] <= row_ref) & (data["year"] > row_ref - row_ids.map(windows).astype("Int64"))
-    picked = (data.loc[in_window.fillna(False).to_numpy(dtype=bool)]
-              .sort_values(["indicator_id", "iso3", "year"], kind="stable")
-              .drop_duplicates(["indicator_id", "iso3"], keep="last"))
+    at = _positions(data["indicator_id"], indicators)
+    picked = data.iloc[_latest_rows(data, at, ref, windows)]
 
     countries = pd.Index(list(iso3) if iso3 is not None else sorted(df["iso3"].astype(str).unique()),
                          dtype="string", name="iso3")
@@ -57,23 +53,52 @@ def compute_latest(df: pd.DataFrame, *, window: int | Mapping[str, int], ref_yea
             if c in picked.columns]
     picked = picked.loc[:, keep].astype({"indicator_id": "string", "iso3": "string"})
     out = grid.merge(picked, on=["indicator_id", "iso3"], how="left")
+    # The grid's rows, one per picked row at most, run indicator by indicator: the indicator's own values by
+    # position instead of a lookup per row.
+    of_row = np.repeat(np.arange(len(indicators)), len(countries))
     # The unit belongs to the indicator: show it on gap rows too.
     unit = (df.loc[:, ["indicator_id", "unit"]].dropna().drop_duplicates("indicator_id")
             .astype("string").set_index("indicator_id")["unit"]) if "unit" in df.columns else None
     out = out.assign(
         year=out["year"].astype("Int16"),
         value=out["value"].astype("float64"),
-        unit=(out["indicator_id"].map(unit) if unit is not None else pd.NA),
+        unit=(unit.reindex(indicators).array[of_row] if unit is not None else pd.NA),
         source_id=out.get("source_id", pd.Series(pd.NA, index=out.index)),
         vintage=out.get("vintage", pd.Series(pd.NA, index=out.index)),
         projection=out.get("projection", pd.Series(pd.NA, index=out.index)).astype("boolean"),
-        ref_year=out["indicator_id"].map(ref).astype("Int16"),
-        window=out["indicator_id"].map(windows).astype("int16"),
+        ref_year=ref.array[of_row].astype("Int16"),
+        window=windows.to_numpy()[of_row].astype("int16"),
     )
     cols = ["iso3", "indicator_id", "year", "value", "unit", "source_id", "vintage", "projection",
             "ref_year", "window"]
     out = out.loc[:, cols].astype({"unit": "string", "source_id": "string", "vintage": "string"})
     return out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
+
+
+def _positions(ids: pd.Series, indicators: pd.Index) -> np.ndarray:
+    """Each row's position in ``indicators`` (-1 for a missing id), looked up once per distinct id."""
+    codes, uniques = pd.factorize(ids)
+    found = indicators.get_indexer(pd.Index(uniques).astype("string"))
+    return np.where(codes >= 0, found[codes], -1)
+
+
+def _latest_rows(data: pd.DataFrame, at: np.ndarray, ref: pd.Series, windows: pd.Series) -> np.ndarray:
+    """Positions of the rows that stand for each indicator x country: the latest year within the window
+    ``(ref - window, ref]`` of the row's indicator (``at``: its position in ``ref`` and ``windows``); of
+    two rows of one year, the later row (the last after a stable sort by year)."""
+    # Position -1 (a missing id) reads the NaN appended at the end: no window, as for an indicator without ref.
+    ref_year = np.append(ref.to_numpy(dtype="float64", na_value=np.nan), np.nan)[at]
+    width = np.append(windows.to_numpy(dtype="float64"), np.nan)[at]
+    year = data["year"].to_numpy(dtype="float64", na_value=np.nan)
+    rows = np.flatnonzero((year <= ref_year) & (year > ref_year - width))
+    if not len(rows):
+        return rows
+    iso, _ = pd.factorize(data["iso3"].iloc[rows], use_na_sentinel=False)
+    ind = at[rows]
+    order = np.lexsort((rows, year[rows], iso, ind))  # by indicator, country, year, then row: the last key first
+    ind, iso = ind[order], iso[order]
+    last = np.r_[(ind[1:] != ind[:-1]) | (iso[1:] != iso[:-1]), True]
+    return rows[order[last]]
 
 
 def _windows(window: int | Mapping[str, int], indicators: pd.Index) -> pd.Series:
@@ -103,6 +128,13 @@ def nearest_year(frame: pd.DataFrame, year: int, tolerance: int) -> pd.DataFrame
     """
     if tolerance < 0:
         raise ValueError(f"tolerance must be zero or more years, got {tolerance}")
-    cand = frame.loc[frame["value"].notna() & ((frame["year"] - year).abs() <= tolerance)]
-    cand = cand.assign(offset=(cand["year"] - year).astype("int64"), _d=(cand["year"] - year).abs())
-    return cand.sort_values(["_d", "year"], kind="stable").drop(columns="_d")
+    if frame["year"].dtype.kind not in "iu":  # nullable or float years: pandas' own arithmetic and errors
+        cand = frame.loc[frame["value"].notna() & ((frame["year"] - year).abs() <= tolerance)]
+        cand = cand.assign(offset=(cand["year"] - year).astype("int64"), _d=(cand["year"] - year).abs())
+        return cand.sort_values(["_d", "year"], kind="stable").drop(columns="_d")
+    # Integer years (the store's): the same choice on arrays; charts call this once per country and end.
+    offset = frame["year"].to_numpy() - year
+    distance = np.abs(offset)
+    near = np.flatnonzero(frame["value"].notna().to_numpy(dtype=bool) & (distance <= tolerance))
+    near = near[np.lexsort((frame["year"].to_numpy()[near], distance[near]))]  # nearest first, then earlier
+    return frame.iloc[near].assign(offset=offset[near].astype("int64"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -64,15 +65,33 @@ __all__ = [
 
 def as_of(processed_dir: Path | str | None = None) -> date:
     """The membership date the store was built with (its manifest), else the pinned setting."""
-    recorded = store.read_manifest(processed_dir).get("as_of") if store.has_manifest(processed_dir) else None
-    return date.fromisoformat(recorded) if recorded else settings.AS_OF
+    manifest = store.store_dir(processed_dir) / store.MANIFEST
+    try:
+        st = manifest.stat()
+    except FileNotFoundError:
+        return settings.AS_OF
+    recorded = _recorded_as_of(str(manifest), st.st_mtime_ns, st.st_size)
+    return recorded or settings.AS_OF
+
+
+@lru_cache(maxsize=8)
+def _recorded_as_of(path: str, mtime_ns: int, size: int) -> date | None:
+    """The manifest's ``as_of`` per file version (every group resolution asks for it); None if absent."""
+    recorded = store.read_manifest(Path(path).parent).get("as_of")
+    return date.fromisoformat(recorded) if recorded else None
 
 
 def members(group: str, *, on: str | date | None = None, processed_dir: Path | str | None = None) -> list[str]:
     """Sorted ISO3 codes of ``group`` as of ``on`` (default: the store's ``as_of``); see
     :mod:`analysis.rules.membership` for the group names."""
-    table = store.read_table("countries", processed_dir)
-    return membership.members(group, on=on or as_of(processed_dir), countries=table)
+    return list(_group_members(group, on or as_of(processed_dir), store.file_version("countries", processed_dir)))
+
+
+@lru_cache(maxsize=256)
+def _group_members(group: str, on: str | date, countries_version: tuple[str, int, int]) -> tuple[str, ...]:
+    """A group's members per version of the countries table: charts resolve the same groups hundreds of times."""
+    table = store.read_table("countries", Path(countries_version[0]).parent)
+    return tuple(membership.members(group, on=on, countries=table))
 
 
 def display_order(processed_dir: Path | str | None = None) -> list[str]:
@@ -94,13 +113,13 @@ def resolve_countries(countries: Countries, *, on: str | date | None = None,
     items = as_list(countries)
     if items is None:
         return None
-    table = store.read_table("countries", processed_dir)
-    known = set(table["iso3"].astype(str))
+    version = store.file_version("countries", processed_dir)
+    known = _known_iso3(version)
     out: list[str] = []
     unknown: list[str] = []
     for item in items:
         if membership.is_group(item):
-            out += membership.members(item, on=on or as_of(processed_dir), countries=table)
+            out += _group_members(item, on or as_of(processed_dir), version)
         elif item.strip().upper() in known:
             out.append(item.strip().upper())
         else:
@@ -109,6 +128,11 @@ def resolve_countries(countries: Countries, *, on: str | date | None = None,
         raise ValueError(f"unknown country code(s) or group(s): {', '.join(unknown)}; groups are "
                          f"{', '.join(membership.GROUP_NAMES)}, region:<WB region>, income:<WB income group>")
     return list(dict.fromkeys(out))  # unique, first-mention order
+
+
+@lru_cache(maxsize=8)
+def _known_iso3(countries_version: tuple[str, int, int]) -> frozenset[str]:
+    return frozenset(store.read_table("countries", Path(countries_version[0]).parent)["iso3"].astype(str))
 
 
 def _check_indicators(indicators: str | Iterable[str] | None, processed_dir, source: str | None = None,
@@ -247,10 +271,33 @@ def latest(indicators: str | Iterable[str] | None = None, countries: Countries =
     """
     ind = _check_indicators(indicators, processed_dir, source, vintage)
     iso = resolve_countries(countries, processed_dir=processed_dir)
+    if ind is None:  # every indicator: the windows depend on the rows read, and nobody asks twice
+        return _latest_frame(None, iso, window, ref_year, include_projections, processed_dir)
+    windows = tuple((i, window if window is not None else window_of(i)) for i in ind)
+    versions = (store.file_version(store.INDICATORS, processed_dir), store.file_version("countries", processed_dir))
+    # A shallow copy: under copy-on-write the caller may modify it without touching the cache.
+    return _latest_cached(tuple(ind), None if iso is None else tuple(iso), windows, ref_year, include_projections,
+                          processed_dir, versions).copy(deep=False)
+
+
+@lru_cache(maxsize=128)
+def _latest_cached(ind: tuple[str, ...], iso: tuple[str, ...] | None, windows: tuple[tuple[str, int], ...],
+                   ref_year: int | None, include_projections: bool, processed_dir: Path | str | None,
+                   versions: tuple) -> pd.DataFrame:
+    """:func:`latest` per store version (``versions``: the indicators and countries files read) and
+    resolved arguments (the catalogue windows included): charts and notebooks ask for the same
+    latest values many times, and each computation reads and reduces every economy's rows."""
+    return _latest_frame(list(ind), None if iso is None else list(iso), dict(windows), ref_year,
+                         include_projections, processed_dir)
+
+
+def _latest_frame(ind: list[str] | None, iso: list[str] | None, window: int | dict[str, int] | None,
+                  ref_year: int | None, include_projections: bool, processed_dir) -> pd.DataFrame:
     data = _without_suspect(store.read_indicators(ind, None, None, processed_dir=processed_dir))
-    ids = ind if ind is not None else sorted(data["indicator_id"].astype(str).unique())
-    windows = {i: window if window is not None else window_of(i) for i in ids}
-    out = compute_latest(data, window=windows, ref_year=ref_year, include_projections=include_projections, iso3=iso)
+    if not isinstance(window, dict):
+        ids = ind if ind is not None else sorted(data["indicator_id"].astype(str).unique())
+        window = {i: window if window is not None else window_of(i) for i in ids}
+    out = compute_latest(data, window=window, ref_year=ref_year, include_projections=include_projections, iso3=iso)
     out = out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
     return _with_names(out, processed_dir)
 
@@ -289,6 +336,21 @@ def aggregate(indicators: str | Iterable[str], group: str = "ASEAN", *, years: Y
     ``aggregates.parquet`` with the same rules.
     """
     ind = _check_indicators(indicators, processed_dir)
+    # A list of years becomes a frozenset (hashable, and read by _year_mask as the same years); a tuple stays
+    # a (start, end) range.
+    years_key = years if years is None or isinstance(years, (int, np.integer, tuple)) else frozenset(years)
+    versions = (store.file_version(store.INDICATORS, processed_dir), store.file_version("countries", processed_dir))
+    # A shallow copy: under copy-on-write the caller may modify it without touching the cache.
+    return _aggregate_cached(tuple(ind), group, years_key, stat, min_coverage, on or as_of(processed_dir),
+                             processed_dir, versions).copy(deep=False)
+
+
+@lru_cache(maxsize=128)
+def _aggregate_cached(ind: tuple[str, ...], group: str, years: Years, stat: str, min_coverage: float,
+                      on: str | date, processed_dir: Path | str | None, versions: tuple) -> pd.DataFrame:
+    """:func:`aggregate` per store version (``versions``: the indicators and countries files read) and
+    resolved arguments: notebooks ask for the same group series again, and each computation reads every
+    economy's rows of the indicators and of the population."""
     weight = settings.WEIGHT_INDICATOR
     wanted = list(ind) + ([weight] if weight not in ind else [])
     known = store.indicator_ids(processed_dir)
@@ -296,7 +358,7 @@ def aggregate(indicators: str | Iterable[str], group: str = "ASEAN", *, years: Y
                                                   processed_dir=processed_dir))
     table = store.read_table("countries", processed_dir)
     wide = agg_rules.compute_aggregates(data, table, min_coverage=min_coverage, groups=(group,),
-                                        on=on or as_of(processed_dir), weight_indicator=weight)
+                                        on=on, weight_indicator=weight)
     wide = wide.loc[wide["indicator_id"].isin(ind).to_numpy(dtype=bool)]
     wide = wide.loc[_year_mask(wide["year"], years)]
     return agg_rules.aggregates_long(wide, stat)
@@ -347,9 +409,18 @@ def registry() -> Registry:
     return _REGISTRY_CACHE[key]
 
 
+_CATALOGUE_FRAMES: dict[int, tuple[Catalogue, pd.DataFrame]] = {}
+
+
 def catalogue() -> pd.DataFrame:
     """The indicator catalogue (``data/indicators.toml``): id, title, unit, group, domain, source, ..."""
-    return _catalogue().to_frame()
+    model = _catalogue()
+    cached = _CATALOGUE_FRAMES.get(id(model))
+    if cached is None or cached[0] is not model:  # built once per parsed catalogue: charts ask per footer
+        _CATALOGUE_FRAMES.clear()
+        cached = _CATALOGUE_FRAMES[id(model)] = (model, model.to_frame())
+    # A shallow copy: under copy-on-write the caller may modify it without touching the cache.
+    return cached[1].copy(deep=False)
 
 
 def catalogue_gaps() -> pd.DataFrame:

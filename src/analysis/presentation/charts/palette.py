@@ -9,6 +9,9 @@ hatched (bars) so that ASEAN members and comparators are told apart at a glance.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
 import pandas as pd
 
 from analysis.core.errors import AnalysisError
@@ -86,15 +89,15 @@ HATCHES = {ASEAN: None, PLUS_THREE: "////"}
 GROUP_LABELS = {ASEAN: "ASEAN member (solid)", PLUS_THREE: "Plus Three comparator (dashed)"}
 
 
-def _focus_rows() -> pd.DataFrame:
-    """The focus countries from the API (the store's countries table): iso3, name, grouping, joined."""
-    table = api.countries("FOCUS")
-    return pd.DataFrame({
-        "iso3": table["iso3"].astype(str).to_numpy(),
-        "name": table["name"].astype(str).to_numpy(),
-        "grouping": [PLUS_THREE if p else ASEAN for p in table["plus_three"].astype(bool)],
-        "joined": table["asean_joined"].to_numpy(),
-    })
+def _focus_rows() -> tuple[tuple[str, str, str, str | None], ...]:
+    """The focus countries from the API (the store's countries table): (iso3, name, grouping, joined) each,
+    in the table's order. The table and the members are the API's cached ones: charts ask for the drawing
+    table many times, and resolving the group afresh cost more than drawing a line."""
+    table = api.countries()
+    table = table.loc[table["iso3"].isin(api.members("FOCUS")).to_numpy(dtype=bool)]
+    grouping = [PLUS_THREE if p else ASEAN for p in table["plus_three"].astype(bool)]
+    joined = [None if pd.isna(j) else j for j in table["asean_joined"].tolist()]  # one missing marker: a cache key
+    return tuple(zip(table["iso3"].astype(str).tolist(), table["name"].astype(str).tolist(), grouping, joined))
 
 
 def country_table() -> pd.DataFrame:
@@ -103,7 +106,17 @@ def country_table() -> pd.DataFrame:
     Columns: iso3, name, group ("ASEAN" / "Plus Three"), joined, colour, linestyle, hatch, order.
     Row order is the drawing order (ASEAN first, by accession date).
     """
-    table = _focus_rows()
+    # A shallow copy: under copy-on-write the caller may modify it without touching the cache.
+    return _country_table(_focus_rows()).copy(deep=False)
+
+
+@lru_cache(maxsize=8)
+def _country_table(focus: tuple[tuple[str, str, str, str | None], ...]) -> pd.DataFrame:
+    """The drawing table per content of the focus rows (a rebuilt store with other names or members
+    gives other rows, hence a new table)."""
+    iso3, name, grouping, joined = (list(c) for c in zip(*focus)) if focus else ([], [], [], [])
+    table = pd.DataFrame({"iso3": np.array(iso3, dtype=object), "name": np.array(name, dtype=object),
+                          "grouping": grouping, "joined": np.array(joined, dtype=object)})
     asean = table[table["grouping"] == ASEAN].sort_values(["joined", "iso3"])
     plus3 = table[table["grouping"] == PLUS_THREE].sort_values("iso3")
     if len(asean) > len(ASEAN_COLOURS) or len(plus3) > len(PLUS_THREE_COLOURS):
@@ -130,10 +143,11 @@ def focus_iso3() -> list[str]:
 def style_of(iso3: str, table: pd.DataFrame | None = None) -> dict:
     """Drawing attributes of one country; countries outside the focus set are drawn in grey."""
     table = country_table() if table is None else table
-    hit = table[table["iso3"] == iso3]
-    if hit.empty:
+    # Compared on the plain array: a boolean-indexed frame per call cost more than the rest of the lookup.
+    hit = np.flatnonzero(table["iso3"].to_numpy() == iso3)
+    if not len(hit):
         return {"iso3": iso3, "name": iso3, "group": "other", "colour": "#777777", "linestyle": "-", "hatch": None}
-    rec = hit.iloc[0].to_dict()
+    rec = table.iloc[hit[0]].to_dict()
     # pandas stores a missing hatch as NaN; matplotlib wants None.
     rec["hatch"] = rec["hatch"] if isinstance(rec.get("hatch"), str) else None
     return rec
