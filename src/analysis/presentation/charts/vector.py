@@ -13,20 +13,73 @@ Only what the project's charts draw is supported: no TeX, no path effects, no ag
 from __future__ import annotations
 
 import codecs
+import contextvars
 import io
 from collections.abc import Callable
 
 import matplotlib as mpl
-from matplotlib import cbook
+from matplotlib import _text_helpers, cbook
 from matplotlib.backend_bases import RendererBase
+from matplotlib.backends import backend_pdf
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_pdf import PdfFile, RendererPdf
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.ft2font import LoadFlags
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 #: points per inch: PDF and SVG are written in points
 POINTS = 72
+
+
+#: the rcParams a FontProperties' family list is resolved with
+_FONT_KEYS = ("font.family", "font.sans-serif", "font.serif", "font.monospace")
+_EXTENTS: dict[tuple, tuple[float, float, float]] = {}
+_EXTENTS_MAX = 50_000
+
+
+_LAYOUTS: dict[tuple, tuple] = {}
+_LAYOUTS_MAX = 50_000
+#: the size of the text the PDF renderer below is drawing (None: any other PDF, laid out as matplotlib does)
+_DRAWING_SIZE: contextvars.ContextVar[float | None] = contextvars.ContextVar("pdf_text_size", default=None)
+
+
+class _PdfTextLayouts:
+    """Stands in for ``matplotlib._text_helpers`` inside the PDF backend: the glyph layout of a string
+    in a font at a size is made once per process while a chart is written (country names, tick labels
+    and footers recur in every chart). The PDF backend reads only the layout items, never the glyph
+    matplotlib's own ``layout`` loads for each (kept for text drawn as paths elsewhere)."""
+
+    def __getattr__(self, name: str):
+        return getattr(_text_helpers, name)
+
+    @staticmethod
+    def layout(string, font, *, features=None, language=None):
+        size = _DRAWING_SIZE.get()
+        if size is None:
+            return _text_helpers.layout(string, font, features=features, language=language)
+        key = (id(font), size, string, features, language)
+        found = _LAYOUTS.get(key)
+        if found is None or found[0] is not font:  # the font object is kept, so its id is not reused
+            if len(_LAYOUTS) >= _LAYOUTS_MAX:
+                _LAYOUTS.clear()
+            items = tuple(font._layout(string, LoadFlags.NO_HINTING, features=features, language=language))
+            found = _LAYOUTS[key] = (font, items)
+        return found[1]
+
+
+backend_pdf._text_helpers = _PdfTextLayouts()
+
+
+class _RendererPdf(RendererPdf):
+    """matplotlib's PDF renderer, telling the layouts above the size of the text it draws."""
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        token = _DRAWING_SIZE.set(prop.get_size_in_points())
+        try:
+            super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        finally:
+            _DRAWING_SIZE.reset(token)
 
 
 class UnsupportedFigure(ValueError):
@@ -75,7 +128,16 @@ class _PairedRenderer(RendererBase):
         return self.pdf.get_canvas_width_height()
 
     def get_text_width_height_descent(self, s, prop, ismath):
-        return self.pdf.get_text_width_height_descent(s, prop, ismath)
+        # The PDF renderer measures at a fixed 72 dpi without hinting, so a text's extent depends only on
+        # the text, its font properties and the fonts they resolve to: measured once per process, not
+        # once per chart (tick labels, country names and footers recur in every chart).
+        key = (s, prop, ismath, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
+        found = _EXTENTS.get(key)
+        if found is None:
+            if len(_EXTENTS) >= _EXTENTS_MAX:
+                _EXTENTS.clear()
+            found = _EXTENTS[(s, prop.copy(), *key[2:])] = self.pdf.get_text_width_height_descent(s, prop, ismath)
+        return found
 
     def points_to_pixels(self, points):
         return self.pdf.points_to_pixels(points)
@@ -172,7 +234,7 @@ def render_pdf_svg(figure: Figure, metadata: dict[str, dict], on_drawn: Callable
         width, height = figure.get_size_inches()
         pdf_file = PdfFile(pdf_buf, metadata=metadata["pdf"])
         pdf_file.newPage(width, height)
-        pdf = MixedModeRenderer(figure, width, height, POINTS, RendererPdf(pdf_file, POINTS, height, width))
+        pdf = MixedModeRenderer(figure, width, height, POINTS, _RendererPdf(pdf_file, POINTS, height, width))
         svg_text = codecs.getwriter("utf-8")(svg_buf)
         svg = MixedModeRenderer(figure, width, height, POINTS,
                                 RendererSVG(width * POINTS, height * POINTS, svg_text, image_dpi=POINTS,
