@@ -8,6 +8,11 @@ places text with the PDF's measurements, which differ from the SVG backend's own
 
 Only what the project's charts draw is supported: no TeX, no path effects, no agg filters;
 :func:`render_pdf_svg` refuses a figure that asks for them rather than write a wrong file.
+
+Like :mod:`analysis.presentation.charts.pdf_fonts`, this leans on matplotlib internals (the renderers'
+interface, and the PDF backend's ``_text_helpers`` reference, replaced below so that glyph layouts are
+cached). After a matplotlib upgrade, ``tests/unit/test_vector.py`` checks that the PDF is still the one
+``savefig`` writes.
 """
 
 from __future__ import annotations
@@ -31,12 +36,10 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 #: points per inch: PDF and SVG are written in points
 POINTS = 72
 
-
 #: the rcParams a FontProperties' family list is resolved with
 _FONT_KEYS = ("font.family", "font.sans-serif", "font.serif", "font.monospace")
 _EXTENTS: dict[tuple, tuple[float, float, float]] = {}
 _EXTENTS_MAX = 50_000
-
 
 _LAYOUTS: dict[tuple, tuple] = {}
 _LAYOUTS_MAX = 50_000
@@ -59,7 +62,10 @@ class _PdfTextLayouts:
         if size is None:
             return _text_helpers.layout(string, font, features=features, language=language)
         key = (id(font), size, string, features, language)
-        found = _LAYOUTS.get(key)
+        try:
+            found = _LAYOUTS.get(key)
+        except TypeError:  # features or language given as a list: not cached
+            return _text_helpers.layout(string, font, features=features, language=language)
         if found is None or found[0] is not font:  # the font object is kept, so its id is not reused
             if len(_LAYOUTS) >= _LAYOUTS_MAX:
                 _LAYOUTS.clear()
