@@ -364,16 +364,16 @@ def test_country_messages_of_a_store_without_a_manifest_are_made_at_each_call(st
 def test_store_version_follows_a_rebuilt_store_and_an_edited_catalogue(synthetic_project):
     from analysis.pipeline.build import build_store
 
-    assert msgs.store_version() is None  # no store yet (no manifest): nothing is kept
+    assert api.store_version() is None  # no store yet (no manifest): nothing is kept
     build_store(progress=False)
-    built = msgs.store_version()
-    assert built is not None and msgs.store_version() == built
+    built = api.store_version()
+    assert built is not None and api.store_version() == built
     catalogue = synthetic_project.root / "data" / "indicators.toml"
     catalogue.write_text(catalogue.read_text().replace('title = "HALE"', 'title = "HALE (edited)"'))
-    edited = msgs.store_version()
+    edited = api.store_version()
     assert edited != built  # an edited title is seen before the next build
     assert not build_store(progress=False).skipped
-    assert msgs.store_version() not in (built, edited)
+    assert api.store_version() not in (built, edited)
 
 
 def test_a_country_change_comes_from_the_newest_meeting_it_has_data_after(store):

@@ -381,8 +381,7 @@ _CATALOGUE_CACHE: dict[tuple, Catalogue] = {}
 def _catalogue() -> Catalogue:
     """The catalogue, parsed once per version of its files: ``window_of`` and friends run in loops
     (``latest`` asks once per indicator), and parsing and validating the file each time cost seconds."""
-    files = (paths.catalogue_file().resolve(), paths.sources_file().resolve())
-    key = tuple((str(p), *((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else (0, 0))) for p in files)
+    key = tuple(_file_version(p) for p in (paths.catalogue_file().resolve(), paths.sources_file().resolve()))
     if key not in _CATALOGUE_CACHE:
         loaded = load_catalogue()
         _CATALOGUE_CACHE.clear()
@@ -624,6 +623,27 @@ def areas_of(indicator_id: str) -> tuple[str, ...]:
 def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
     """The indicator ids present in the store."""
     return store.indicator_ids(processed_dir)
+
+
+def store_version(processed_dir: Path | str | None = None) -> tuple | None:
+    """A key for results kept per version of what they are made from: the store (its manifest records the
+    sha256 of every stored table, so a rebuild that changes any is a new key) and the catalogue, registry and
+    references read beside it (by file version: an edit is seen before the next build). None for a store
+    without a manifest: nothing to tell its versions apart by, so nothing is kept."""
+    try:
+        fingerprint = store_fingerprint(processed_dir)
+    except StoreError:
+        return None
+    files = [paths.catalogue_file(), paths.sources_file(), *sorted(paths.references_dir().glob("*.csv"))]
+    return (fingerprint, *(_file_version(p) for p in files))
+
+
+def _file_version(path: Path) -> tuple[str, int, int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return str(path), 0, 0
+    return str(path), st.st_mtime_ns, st.st_size
 
 
 def store_fingerprint(processed_dir: Path | str | None = None) -> str:

@@ -29,15 +29,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.core import paths, settings
-from analysis.core.errors import StoreError
+from analysis.core import settings
 from analysis.rules import crossings
 from analysis.rules import messages as rules
 from analysis.rules.change import change_since_meeting
 from analysis.store import api, themes
 
-__all__ = ["GROUPS", "Message", "country_messages", "group_messages", "messages_by_country", "messages_by_group",
-           "store_version"]
+__all__ = ["GROUPS", "Message", "country_messages", "group_messages", "messages_by_country", "messages_by_group"]
 
 #: the population groups of the catalogue that get a page of messages, in the chart pack's order
 GROUPS = ("older_persons", "children", "mothers", "persons_with_disabilities", "whole_population")
@@ -556,31 +554,10 @@ def country_messages(iso3: str, *, processed_dir: Dir = None, limit: int = 5) ->
     (directed profile indicators only), the change since the last meeting on older persons, children and
     persons with disabilities, then a second strength and concern, up to ``limit``. Kept per store version:
     a notebook shows a country's messages, then its profile note asks for them again."""
-    version = store_version(processed_dir)
+    version = api.store_version(processed_dir)
     if version is None:
         return _made_country_messages(iso3, processed_dir, limit)
     return list(_kept_country_messages(version, iso3, processed_dir, limit))
-
-
-def store_version(processed_dir: Dir = None) -> tuple | None:
-    """A key for results kept per version of what they are made from: the store (its manifest records the
-    sha256 of every stored table, so a rebuild that changes any is a new key) and the catalogue, registry and
-    references read beside it (by file version: an edit is seen before the next build). None for a store
-    without a manifest: nothing to tell its versions apart by, so nothing is kept."""
-    try:
-        fingerprint = api.store_fingerprint(processed_dir)
-    except StoreError:
-        return None
-    files = [paths.catalogue_file(), paths.sources_file(), *sorted(paths.references_dir().glob("*.csv"))]
-    return (fingerprint, *(_file_version(p) for p in files))
-
-
-def _file_version(path: Path) -> tuple[str, int, int]:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return str(path), 0, 0
-    return str(path), st.st_mtime_ns, st.st_size
 
 
 @lru_cache(maxsize=64)

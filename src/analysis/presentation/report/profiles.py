@@ -22,7 +22,7 @@ from analysis.presentation.charts.layout import fmt
 from analysis.presentation.report.context import ReportContext, make_context, window_text
 from analysis.presentation.report.specs import profile_groups
 from analysis.store import api, standing
-from analysis.store.messages import country_messages, store_version
+from analysis.store.messages import country_messages
 
 #: The SDG 1.3.1 total ("at least one benefit") and the prefix its parts (pensions, children, ...) share.
 COVERAGE_TOTAL, COVERAGE_PREFIX = "sp_cov_total", "sp_cov_"
@@ -304,9 +304,9 @@ class _NoteBasis:
 
 
 def _store_note_basis() -> _NoteBasis | None:
-    """The default store's :class:`_NoteBasis`, kept per :func:`~analysis.store.messages.store_version`; None
+    """The default store's :class:`_NoteBasis`, kept per :func:`~analysis.store.api.store_version`; None
     for a store without a manifest (nothing to tell its versions apart by: made afresh at each call, as before)."""
-    version = store_version(None)
+    version = api.store_version(None)
     return None if version is None else _note_basis_of(version)
 
 
