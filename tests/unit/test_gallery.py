@@ -32,24 +32,28 @@ COLUMNS = ["iso3", "country", "group", "indicator_id", "year", "value", "unit", 
            "role"]
 
 
-def _png(path: Path, size=(1600, 1000)) -> None:
+def _png(path: Path, size=(1600, 1000), pdf: bool = True) -> None:
+    """A synthetic chart image, as PNG and (``pdf``) as the one-page PDF thumbnails are drawn from."""
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
     for i in range(6):
         draw.rectangle([100 + i * 220, 900 - i * 120, 260 + i * 220, 900], fill=(0, 96, 160))
     image.save(path)
+    if pdf:
+        image.save(path.with_suffix(".pdf"), format="PDF", resolution=200.0)
 
 
 def _write_chart(folder: Path, stem: str, meta: dict, rows: list[dict], *, files=("svg", "pdf")) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    _png(folder / f"{stem}.png")
+    _png(folder / f"{stem}.png", pdf="pdf" in files)
     (folder / f"{stem}.json").write_text(json.dumps(meta), encoding="utf-8")
     with (folder / f"{stem}.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows({c: row.get(c, "") for c in COLUMNS} for row in rows)
     for ext in files:
-        (folder / f"{stem}.{ext}").write_text("synthetic", encoding="utf-8")
+        if ext != "pdf":
+            (folder / f"{stem}.{ext}").write_text("synthetic", encoding="utf-8")
 
 
 def _bar_rows() -> list[dict]:
@@ -88,7 +92,7 @@ def synthetic_reports(root: Path) -> Path:
     _write_chart(pack, "02-children-synthetic-rate", _meta("Synthetic child rate over time", "lines", "per 1,000"),
                  _line_rows())
     _write_chart(reports / "figures" / "01_synthetic_topic", "synthetic-notebook-chart",
-                 _meta("Synthetic notebook chart", "banded_bars", "%"), _bar_rows()[:2], files=())
+                 _meta("Synthetic notebook chart", "banded_bars", "%"), _bar_rows()[:2], files=("pdf",))
     (reports / "profiles").mkdir(parents=True)
     for iso3, *_ in SYNTHETIC_BARS:
         (reports / "profiles" / f"{iso3}.pdf").write_text("synthetic", encoding="utf-8")
@@ -287,13 +291,17 @@ def test_thumbnails_are_drawn_once_per_image_and_pruned_with_their_chart(reports
     assert n == 2 and len(list((reports / gallery.THUMBNAILS).rglob("*.png"))) == 2
 
 
-def test_an_unreadable_png_is_shown_full_size(tmp_path):
+@pytest.mark.parametrize("pdf", [None, b"not a pdf"], ids=["no PDF", "unreadable PDF"])
+def test_a_chart_without_a_readable_pdf_is_shown_full_size(tmp_path, pdf):
     folder = tmp_path / "figures" / "pack"
     folder.mkdir(parents=True)
-    (folder / "01-older-broken.png").write_bytes(b"not a png")
+    _png(folder / "01-older-broken.png", pdf=False)
+    if pdf is not None:
+        (folder / "01-older-broken.pdf").write_bytes(pdf)
     (folder / "01-older-broken.json").write_text(json.dumps({"title": "Synthetic broken image"}))
     page, n = gallery.render_gallery(tmp_path)
     assert n == 1 and 'src="figures/pack/01-older-broken.png"' in page
+    assert not (tmp_path / gallery.THUMBNAILS).exists()
 
 
 def test_markup_in_metadata_is_escaped(tmp_path):
