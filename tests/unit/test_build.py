@@ -288,3 +288,30 @@ def test_chunks_join_whole_runs_up_to_the_limit():
     assert _chunks(codes, limit=4) == [(0, 3), (3, 6), (6, 10)]
     assert _chunks(codes, limit=1) == [(0, 3), (3, 5), (5, 6), (6, 10)]
     assert _chunks(codes[:0], limit=5) == []
+
+
+@pytest.mark.parametrize("limit", [1, 4, 5, 20])
+def test_block_chunks_are_the_chunks_of_the_concatenated_blocks(limit):
+    import numpy as np
+
+    from analysis.pipeline.build import _block_chunks, _chunks
+
+    sizes = [3, 0, 2, 1, 0, 4]
+    blocks = [pd.DataFrame({"ind": np.full(n, i, dtype=np.int32), "value": np.arange(n, dtype=float)})
+              for i, n in enumerate(sizes)]
+    rows = pd.concat(blocks, ignore_index=True)
+    expected = [rows.iloc[lo:hi].reset_index(drop=True) for lo, hi in _chunks(rows["ind"].to_numpy(), limit=limit)]
+    chunks = list(_block_chunks(blocks, limit=limit))
+    assert len(chunks) == len(expected)
+    for got, want in zip(chunks, expected):
+        pd.testing.assert_frame_equal(got, want)
+    # every non-empty block was handed over (and dropped from the list)
+    assert all(b is None for b, n in zip(blocks, sizes) if n)
+
+
+def test_block_chunks_of_no_rows_is_one_empty_chunk():
+    from analysis.pipeline.build import _block_chunks
+
+    blocks = [pd.DataFrame({"ind": pd.Series([], dtype="int32")})] * 2
+    chunks = list(_block_chunks(blocks))
+    assert len(chunks) == 1 and chunks[0].empty and list(chunks[0].columns) == ["ind"]

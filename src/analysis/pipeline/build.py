@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -63,6 +64,8 @@ RULE_COLUMNS = ("iso3", "indicator_id", "year", "value", "unit", "source_id", "v
 #: Rows per chunk (of whole indicators) in the steps whose temporaries grow with the rows they hold:
 #: validation, latest values and group aggregates. Bounds their memory whatever the size of the inputs.
 CHUNK_ROWS = 1 << 19
+#: The columns of the rows mapped to an economy that the indicator rows are made of.
+MAPPED_COLUMNS = ("iso3", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "projection", "row", "file", "ind")
 
 
 # ----------------------------------------------------------------------------- report
@@ -286,7 +289,8 @@ def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[s
              registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """ISO3 for every row of an economy; the rest are the sources' own aggregates; unknown codes are an error.
 
-    Returns (rows of economies with ``iso3``, rows of source aggregates, per aggregate code its row count).
+    Returns (rows of economies with ``iso3`` and the columns of :data:`MAPPED_COLUMNS`, rows of source aggregates,
+    per aggregate code its row count).
     """
     iso3, unmapped = iso3_of_rows(long, countries)
     ok = iso3.notna().to_numpy(dtype=bool)
@@ -305,7 +309,8 @@ def _map_geo(long: pd.DataFrame, countries: pd.DataFrame, known: dict[str, set[s
                              f"unknown {sch} country code {code!r}: not an economy of the countries table and "
                              f"not an aggregate listed by the source ({len(unknown)} such code(s))",
                              row=int(hit["row"]), rule="known economy")
-    mapped = long.loc[ok].assign(iso3=iso3[ok])
+    # Only the columns the indicator rows keep: the source codes of millions of rows are not copied.
+    mapped = long.loc[ok, [c for c in MAPPED_COLUMNS if c != "iso3"]].assign(iso3=iso3[ok])
     return mapped, long.loc[~ok], unmapped
 
 
@@ -480,16 +485,19 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
     known = _known_geo_codes(frames, registry)
     ages = age_structure.from_frames(frames, registry, catalogue, countries)
     frames.clear()
+    _release_freed()
     mapped, aggregate_rows, unmapped = _map_geo(long, countries, known, registry)
     del long
+    _release_freed()
     source_aggregates = _source_aggregates(aggregate_rows, catalogue)
     del aggregate_rows
-    rows = _indicator_rows(mapped, catalogue, registry)
+    blocks = _indicator_blocks(mapped, catalogue, registry)
     del mapped
-
-    indicators = _validated(rows, catalogue, registry, countries)
-    del rows
+    # The blocks are emptied as validation takes them: the rows never exist as one more full frame.
+    indicators = _validated(blocks, catalogue, registry, countries)
+    _release_freed()
     indicators = _sorted(indicators, "indicators")
+    _release_freed()
     latest, aggregates = _rule_tables(indicators, catalogue, countries, as_of)
     present = set(indicators["indicator_id"].unique().tolist())
     stats = {
@@ -504,6 +512,13 @@ def assemble(catalogue: Catalogue, registry: Registry, frames: dict[str, pd.Data
     return outputs, stats
 
 
+def _release_freed() -> None:
+    """Give the memory of the arrow frames just dropped back to the system. Arrow's allocator keeps freed
+    memory for its own later use, but the next steps allocate mostly numpy arrays (another allocator):
+    kept, it would add to the peak instead of being reused."""
+    pa.default_memory_pool().release_unused()
+
+
 def _selected_rows(catalogue: Catalogue, frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
     """The rows of every selected indicator, indicator after indicator, with ``projection`` and ``ind``."""
     position = {ind.id: i for i, ind in enumerate(catalogue)}
@@ -516,11 +531,11 @@ def _selected_rows(catalogue: Catalogue, frames: dict[str, pd.DataFrame], regist
     return pd.concat(selected, ignore_index=True)
 
 
-def _indicator_rows(mapped: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> pd.DataFrame:
-    """Mapped rows -> the rows of every indicator, derived ones included, with their quality flags."""
+def _indicator_blocks(mapped: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> list[pd.DataFrame]:
+    """Mapped rows -> the rows of every indicator, derived ones included, with their quality flags: one
+    block per indicator, in catalogue order."""
     position = {ind.id: i for i, ind in enumerate(catalogue)}
-    mapped = mapped.loc[:, ["iso3", "year", "value", *VALUE_ATTRIBUTES, *ROW_ATTRIBUTES, "projection", "row", "file",
-                            "ind"]]
+    mapped = mapped.loc[:, list(MAPPED_COLUMNS)]
     _check_unique_iso3(mapped, catalogue, registry)
     splits = flags.status_splits(catalogue)
     blocks = _split_blocks(mapped, catalogue)
@@ -530,7 +545,7 @@ def _indicator_rows(mapped: pd.DataFrame, catalogue: Catalogue, registry: Regist
     for ind in catalogue.derivation_order():
         a_id, b_id = ind.derive.of
         blocks[ind.id] = derive(ind, position[ind.id], blocks[a_id], blocks[b_id])
-    return pd.concat([blocks.pop(i) for i in catalogue.ids if i in blocks], ignore_index=True)
+    return [blocks.pop(i) for i in catalogue.ids if i in blocks]
 
 
 def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -541,22 +556,54 @@ def _source_aggregates(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame
     return _sorted(table, "source_aggregates")
 
 
-def _validated(rows: pd.DataFrame, catalogue: Catalogue, registry: Registry,
+def _validated(blocks: list[pd.DataFrame], catalogue: Catalogue, registry: Registry,
                countries: pd.DataFrame) -> pd.DataFrame:
-    """The indicator rows described and validated chunk by chunk, each kept in compact form
-    (:func:`_compact`): the store's string columns exist for one chunk at a time."""
+    """The indicator blocks described and validated chunk by chunk, each kept in compact form
+    (:func:`_compact_dtypes`): the store's string columns exist for one chunk at a time. ``blocks``
+    is emptied on the way, so the memory of the blocks already validated can be given back."""
     file_of = {f.id: f.path for f in registry.files}
     known = set(countries["iso3"].astype(str))
     compact = _compact_dtypes(catalogue, known)
-    # An empty store is still validated (as one empty chunk), as it was in one call.
-    bounds = _chunks(rows["ind"].to_numpy()) or [(0, 0)]
-    chunks = (_describe(rows.iloc[lo:hi], catalogue) for lo, hi in bounds)
+    chunks = (_describe(rows, catalogue) for rows in _block_chunks(blocks))
 
     def keep(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(**{c: _categorical(frame[c], dtype) for c, dtype in compact.items()})
 
     kept = validate_indicator_chunks(chunks, known_iso3=known, bounds=catalogue.bounds(), file_of=file_of, keep=keep)
     return pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+
+
+def _block_chunks(blocks: list[pd.DataFrame], limit: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Consecutive blocks joined up to about ``limit`` rows (the chunks :func:`_chunks` makes of their
+    concatenation), each block dropped from ``blocks`` once it is joined. No rows at all: one empty chunk,
+    so that an empty store is still validated, as it was in one call."""
+    groups = _block_groups([len(b) for b in blocks], limit)
+    if not groups:
+        yield pd.concat(blocks, ignore_index=True)
+        return
+    for group in groups:
+        part = [blocks[i] for i in group]
+        for i in group:
+            blocks[i] = None
+        yield pd.concat(part, ignore_index=True) if len(part) > 1 else part[0].reset_index(drop=True)
+        del part
+
+
+def _block_groups(lengths: list[int], limit: int = CHUNK_ROWS) -> list[list[int]]:
+    """Positions of the non-empty blocks, grouped as :func:`_chunks` groups runs of rows: a group grows
+    while it stays within ``limit`` rows, and a block is never split."""
+    groups: list[list[int]] = []
+    group_start = row = 0
+    for i, n in enumerate(lengths):
+        if not n:
+            continue
+        if groups and row + n - group_start <= limit:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+            group_start = row
+        row += n
+    return groups
 
 
 def _compact_dtypes(catalogue: Catalogue, known_iso3: set[str]) -> dict[str, pd.CategoricalDtype]:
