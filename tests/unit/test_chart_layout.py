@@ -245,3 +245,37 @@ def test_page_label_sits_in_the_strip_above_the_title():
     label = base.page_label(fig, "Figure 99 · A synthetic section title of some length for the page label")
     assert check_layout(fig) == {"overlaps": [], "outside": []}
     label.remove()
+
+
+# ----------------------------------------------------------------------------- measuring before saving
+def _laid_out_figure():
+    """A constrained-layout figure whose margins depend on text: long tick labels, a y label, a title."""
+    fig = style.new_figure(6.0, 3.0)
+    ax = fig.subplots()
+    ax.plot([0, 1, 2], [10_000, 250_000, 120_000])
+    ax.set_ylabel("synthetic unit, thousands")
+    ax.set_title("Synthetic title")
+    return fig, ax
+
+
+def test_laying_out_places_the_axes_as_a_full_draw_does():
+    fig, ax = _laid_out_figure()
+    before = ax.get_position().get_points().copy()
+    renderer = common.lay_out(fig)
+    measured = ax.get_position().get_points().copy()
+    label = ax.yaxis.label.get_window_extent(renderer).bounds
+    drawn, _ = _laid_out_figure()
+    drawn.draw_without_rendering()
+    assert measured == pytest.approx(drawn.axes[0].get_position().get_points(), abs=1e-12)
+    assert label == pytest.approx(drawn.axes[0].yaxis.label.get_window_extent().bounds, abs=1e-9)
+    assert not np.allclose(measured, before)  # the layout did run
+
+
+def test_a_line_height_measured_after_a_taller_y_range_reuses_the_layout():
+    fig, ax = _laid_out_figure()
+    common.lay_out(fig)
+    ymin, ymax = ax.get_ylim()
+    ax.set_ylim(ymin, ymax * 1.4)  # what the event band does after measuring
+    reused = common.label_height(ax, 7.8, laid_out=True)
+    assert reused == pytest.approx(common.label_height(ax, 7.8), rel=1e-9)
+    assert reused == pytest.approx((ymax * 1.4 - ymin) * 7.8 * 1.3 / 72 * fig.dpi / ax.get_window_extent().height)

@@ -160,3 +160,22 @@ def test_unequal_panels_and_absent_series_are_refused():
         charts.intervals(data, panels=[("a", ["synthetic_x"]), ("b", ["synthetic_x", "synthetic_y"])])
     with pytest.raises(ChartDataError, match="has a value"):
         charts.intervals(data, ["synthetic_absent"])
+
+
+def test_dots_and_whiskers_are_one_artist_per_series_whatever_the_number_of_countries():
+    female = _with_bounds(synthetic_series("synthetic_le_female", [2021], base=70.0), 0.8)
+    male = synthetic_series("synthetic_le_male", [2021], base=65.0)  # no bounds: dots only
+    data = pd.concat([female, male])
+    chart = charts.intervals(data, ["synthetic_le_female", "synthetic_le_male"], title="Synthetic artists",
+                             aggregate=False)
+    ax = chart.axes["panel0"]
+    dots = [line for line in ax.get_lines() if line.get_marker() != "None"]
+    assert [line.get_marker() for line in dots] == list(kind.MARKERS[:2])
+    n = female["iso3"].nunique()
+    assert [len(line.get_xdata()) for line in dots] == [n, male["iso3"].nunique()]
+    # every dot at its country's value, on its country's row (the female series above the row's middle)
+    drawn = dict(zip(dots[0].get_xdata(), dots[0].get_ydata()))
+    assert sorted(drawn) == pytest.approx(sorted(female["value"]))
+    assert all(y % 1 == pytest.approx(1 - kind.OFFSET) for y in drawn.values())
+    whiskers = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(whiskers) == 2 and [len(c.get_segments()) for c in whiskers] == [n, 2 * n]  # spans, then end ticks

@@ -258,10 +258,28 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- measuring
-def label_height(ax, fontsize: float) -> float:
-    """Height of one text line in the axes' y data units (after layout)."""
+def lay_out(fig):
+    """Place the axes as the figure will be drawn and return the renderer to measure text with.
+
+    Only the layout engine runs: it measures the tick labels, titles and texts it makes room for (and
+    brings autoscaled limits and ticks up to date on the way), which is all a label placement reads.
+    ``Figure.draw_without_rendering`` would run the same layout and then draw every artist for nothing.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    return fig.canvas.get_renderer()
+
+
+def label_height(ax, fontsize: float, laid_out: bool = False) -> float:
+    """Height of one text line in the axes' y data units (after layout).
+
+    ``laid_out``: the caller has just run the layout and changed nothing since that moves the axes
+    (the y range may have changed: it is read here), so it is not run again.
+    """
     fig = ax.get_figure(root=True)
-    fig.draw_without_rendering()  # the layout and text extents; nothing rasterised
+    if not laid_out:
+        lay_out(fig)
     h_px = ax.get_window_extent().height
     ymin, ymax = ax.get_ylim()
     line_px = fontsize * 1.3 / 72.0 * fig.dpi

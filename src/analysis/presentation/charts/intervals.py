@@ -200,18 +200,32 @@ def _offsets(k: int, connect: bool) -> np.ndarray:
     return np.linspace(-OFFSET, OFFSET, k)
 
 
-def _draw_point(ax, y: float, rec: pd.Series, pos: int, edge: str = "white") -> None:
-    colour = COLOURS[pos % len(COLOURS)]
+def _point(y: float, rec: pd.Series, pos: int) -> tuple[int, float, float, float, float]:
+    """One dot to draw: (series position, y, value, lower, upper); NaN bounds draw no whisker."""
     lo, hi = (rec.get(c, math.nan) for c in BOUNDS)
-    if pd.notna(lo) and pd.notna(hi):
-        ax.hlines(y, float(lo), float(hi), color=colour, lw=1.4, zorder=3)
-        ax.vlines([float(lo), float(hi)], y - 0.07, y + 0.07, color=colour, lw=1.2, zorder=3)
-    ax.plot(float(rec["value"]), y, marker=MARKERS[pos], ms=6.5, color=colour, mec=edge, mew=0.8, ls="none",
-            zorder=4)
+    return pos, y, float(rec["value"]), float(lo) if pd.notna(lo) else math.nan, float(hi) if pd.notna(hi) else math.nan
+
+
+def _draw_points(ax, points: list[tuple[int, float, float, float, float]], edge: str = "white") -> None:
+    """Dots (and whiskers where both bounds are given) of :func:`_point`, one artist per series position
+    and part instead of three per dot: every artist costs again in each format saved. Within a row the
+    drawing order is as before (first series' whisker, then the next's; dots above all whiskers)."""
+    for pos in sorted({p[0] for p in points}):
+        mine = [p for p in points if p[0] == pos]
+        colour = COLOURS[pos % len(COLOURS)]
+        bounded = [(y, lo, hi) for _, y, _, lo, hi in mine if not (math.isnan(lo) or math.isnan(hi))]
+        if bounded:
+            ys, los, his = (list(col) for col in zip(*bounded))
+            ax.hlines(ys, los, his, color=colour, lw=1.4, zorder=3)
+            ax.vlines([x for pair in zip(los, his) for x in pair], [y - 0.07 for y in ys for _ in (0, 1)],
+                      [y + 0.07 for y in ys for _ in (0, 1)], color=colour, lw=1.2, zorder=3)
+        ax.plot([p[2] for p in mine], [p[1] for p in mine], marker=MARKERS[pos], ms=6.5, color=colour, mec=edge,
+                mew=0.8, ls="none", zorder=4)
 
 
 def _draw_panel(ax, p: _Panels, ids: list[str], connect: bool, span: float) -> None:
     offs = _offsets(len(ids), connect)
+    points = []
     for k, iso in enumerate(p.order):
         present = [(pos, s) for pos, s in enumerate(ids) if iso in p.latest[s].index]
         if connect and len(present) == 2:
@@ -221,8 +235,8 @@ def _draw_panel(ax, p: _Panels, ids: list[str], connect: bool, span: float) -> N
             if not math.isnan(gap):
                 ax.text(max(xs) + span * 0.025, k, f"{gap:+.1f}", va="center", ha="left", fontsize=7.5,
                         color="#444444")
-        for pos, s in present:
-            _draw_point(ax, k + offs[pos], p.latest[s].loc[iso], pos)
+        points += [_point(k + offs[pos], p.latest[s].loc[iso], pos) for pos, s in present]
+    _draw_points(ax, points)
     for k, iso in enumerate(p.missing, start=len(p.order)):
         ax.text(0.01, k, "no data", transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=8,
                 color=palette.NO_DATA_COLOUR, style="italic", gid=f"nodata-{iso}")
@@ -233,8 +247,8 @@ def _draw_aggregate(ax, ids: list[str], aggs: dict, y: float, connect: bool) -> 
     shown = [(pos, s) for pos, s in enumerate(ids) if not math.isnan(aggs[s][0])]
     if connect and len(shown) == 2:
         ax.plot([aggs[s][0] for _, s in shown], [y, y], color=palette.AGGREGATE_COLOUR, lw=1.6, zorder=2)
-    for pos, s in shown:
-        _draw_point(ax, y + offs[pos], pd.Series({"value": aggs[s][0]}), pos, edge=palette.AGGREGATE_COLOUR)
+    _draw_points(ax, [_point(y + offs[pos], pd.Series({"value": aggs[s][0]}), pos) for pos, s in shown],
+                 edge=palette.AGGREGATE_COLOUR)
 
 
 def _value_limits(p: _Panels, aggs: dict, connect: bool, ids: Sequence[str]) -> tuple[float, float]:

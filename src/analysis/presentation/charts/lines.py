@@ -113,11 +113,15 @@ def _draw_aggregate(ax, agg: pd.DataFrame) -> None:
                 ls=(0, (1, 1.2)), zorder=5, gid="aggregate-projection")
 
 
-def _end_labels(ax, items: list[tuple[str, float, str, bool]], fontsize: float = LABEL_SIZE) -> list:
-    """Name labels right of the plot at each series' last value, spread so they do not overlap."""
+def _end_labels(ax, items: list[tuple[str, float, str, bool]], fontsize: float = LABEL_SIZE,
+                laid_out: bool = False) -> list:
+    """Name labels right of the plot at each series' last value, spread so they do not overlap.
+
+    ``laid_out``: the layout has just run (for the event band); see :func:`label_height`.
+    """
     if not items:
         return []
-    gap = label_height(ax, fontsize)
+    gap = label_height(ax, fontsize, laid_out=laid_out)
     ymin, ymax = sorted(ax.get_ylim())
     ys = repel_1d([v for _, v, _, _ in items], gap, ymin, ymax)
     trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
@@ -207,9 +211,11 @@ def lines(
     ax.margins(x=0.01)
     items = _end_items(panel, rows, aggregate, proj)
     ghost = _reserve_right_margin(ax, items)
-    draw_event_band(ax, chosen, [event_label(rec, names, panel.have) for rec in chosen.itertuples(index=False)],
-                    obstacles=top_text)
-    _end_labels(ax, items)
+    band = draw_event_band(ax, chosen, [event_label(rec, names, panel.have) for rec in chosen.itertuples(index=False)],
+                           obstacles=top_text)
+    # The band's taller y range changes no margin (the ticks' widths at most, not the axes' height, which is
+    # all the end labels' spacing reads), so the band's layout serves the end labels too.
+    _end_labels(ax, items, laid_out=bool(band))
     ghost.remove()
     coverage = {"n": len(panel.have), "N": len(rows), "missing": panel.missing, "events": event_records(chosen)}
     plotted = panel.plotted if proj is None else concat([panel.plotted, proj.plotted])

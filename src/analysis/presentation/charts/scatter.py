@@ -21,6 +21,7 @@ from analysis.presentation.charts.common import (
     country_rows,
     in_style,
     latest_per_country,
+    lay_out,
     missing_note,
     names_of,
     no_data_rows,
@@ -88,9 +89,8 @@ def place_labels(ax, points: list[tuple[str, float, float, str, bool]], fontsize
     """Label points without overlapping each other, the markers or the reference ``lines`` ("x" or "y",
     value): try offsets, keep the first free one."""
     fig = ax.get_figure(root=True)
-    fig.draw_without_rendering()
+    renderer = lay_out(fig)
     fig.set_layout_engine("none")  # freeze the layout so display coordinates stay valid
-    renderer = fig.canvas.get_renderer()
     ax_box = ax.get_window_extent(renderer)
     marker_boxes = _marker_boxes(ax, points) + _line_boxes(ax, ax_box, lines)
     placed, texts = [], []

@@ -16,6 +16,7 @@ from analysis.presentation.charts.common import (
     aggregate_series,
     asean_members,
     concat,
+    lay_out,
     no_data_rows,
     plotted_rows,
     split_present,
@@ -252,8 +253,7 @@ def draw_event_band(ax, chosen: pd.DataFrame, labels: list[str], obstacles: list
                      va="top", zorder=6, gid="event-label",
                      bbox=dict(facecolor="white", edgecolor="none", pad=0.6, alpha=0.92))
              for x, label in zip(chosen["decimal_year"], labels)]
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
+    renderer = lay_out(fig)
     spans = _label_spans(ax, texts, renderer, LABEL_OFFSET_PT / 72.0 * fig.dpi)
     taken = [(o.get_window_extent(renderer).x0, o.get_window_extent(renderer).x1) for o in obstacles or []]
     rows = _pack_rows(spans, taken, pad=4.0)

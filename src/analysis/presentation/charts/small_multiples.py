@@ -26,6 +26,7 @@ from analysis.presentation.charts.common import (
     concat,
     country_rows,
     in_style,
+    lay_out,
     missing_note,
     names_of,
     title_or,
@@ -81,10 +82,9 @@ def _mark_events(panels: dict, chosen: pd.DataFrame, tags: list[str]) -> None:
     if chosen.empty:
         return
     first = next(iter(panels.values()))
-    first.get_figure(root=True).draw_without_rendering()
+    renderer = lay_out(first.get_figure(root=True))
     ymin, ymax = first.get_ylim()
     first.set_ylim(ymin, ymin + (ymax - ymin) / (1.0 - tag_room(first)))
-    renderer = first.get_figure(root=True).canvas.get_renderer()
     for iso, ax in panels.items():
         mine = [k for k, drawn in enumerate(chosen["drawn"]) if iso in drawn]
         draw_event_tags(ax, [float(chosen["decimal_year"].iloc[k]) for k in mine], [tags[k] for k in mine], renderer)
