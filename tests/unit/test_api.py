@@ -132,6 +132,18 @@ def test_latest_keeps_countries_without_any_data(sdir):
     assert len(silent) == 2 and silent["value"].isna().all() and silent["year"].isna().all()
 
 
+def test_latest_is_the_same_frame_and_made_once_whatever_order_the_countries_are_named_in(sdir, monkeypatch):
+    ids = ["pop_total", WINDOWED]
+    made = api._latest_frame(ids, ["AAA", "CCC", "EEE"], {i: api.window_of(i) for i in ids}, None, False, sdir)
+    computed = []
+    real = api._latest_frame
+    monkeypatch.setattr(api, "_latest_frame", lambda *a: computed.append(a[1]) or real(*a))
+    api._latest_cached.cache_clear()
+    for order in (["EEE", "AAA", "CCC"], ["CCC", "EEE", "AAA"], ["AAA", "CCC", "EEE"]):
+        pd.testing.assert_frame_equal(api.latest(ids, countries=order, processed_dir=sdir), made)
+    assert computed == [["AAA", "CCC", "EEE"]]
+
+
 def test_latest_default_window_is_the_catalogue_window(sdir):
     assert api.window_of(WINDOWED) == 1 and api.window_of("pop_total") == settings.DEFAULT_WINDOW
     by_catalogue = api.latest(WINDOWED, countries=["AAA", "CCC"], processed_dir=sdir).set_index("iso3")

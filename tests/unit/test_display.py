@@ -106,6 +106,8 @@ def fake_api(monkeypatch):
     monkeypatch.setattr(api, "direction_of", lambda i: str(cat.at[i, "better"]))
     monkeypatch.setattr(api, "min_difference_of", lambda i: float(cat.at[i, "min_difference"]))
     monkeypatch.setattr(charts, "focus_iso3", lambda: list(CHART_ORDER))
+    # no store version: nothing is kept between calls (a test may change what the functions above answer)
+    monkeypatch.setattr(api, "store_version", lambda processed_dir=None: None)
 
 
 @pytest.fixture
@@ -279,6 +281,24 @@ def test_band_table_band_is_at_least_the_smallest_meaningful_difference(fake_api
     monkeypatch.setattr(api, "min_difference_of", lambda i: distance + 1.0)
     table = display.band_table(["up_index"], "AAA").set_index("indicator")
     assert table.loc["Synthetic index", "band"] == "within"
+
+
+def test_band_tables_of_focus_countries_are_made_together_once_per_store_version(fake_api, monkeypatch):
+    ids = ["up_index", "down_rate", "up_index_old"]
+    with monkeypatch.context() as alone:  # each country's table made for that country only
+        alone.setattr(api, "members", lambda group, **_: [] if group == "FOCUS" else list(GROUPS[group]))
+        expected = {c: display.band_table(ids, c) for c in GROUPS["FOCUS"]}
+    reads = []
+    monkeypatch.setattr(api, "latest", lambda *a, **k: reads.append(1) or _latest(*a, **k))
+    monkeypatch.setattr(api, "store_version", lambda processed_dir=None: ("synthetic", 1))
+    for country in reversed(GROUPS["FOCUS"]):
+        pd.testing.assert_frame_equal(display.band_table(ids, country), expected[country])
+    assert len(reads) == 1  # the latest values and bands of every focus country at once
+    monkeypatch.setattr(api, "store_version", lambda processed_dir=None: ("synthetic", 2))  # a rebuilt store
+    display.band_table(ids, "AAA")
+    assert len(reads) == 2
+    display.band_table(ids, "DDD")  # not a focus country: its own table
+    assert len(reads) == 3
 
 
 # ---------------------------------------------------------------- charts

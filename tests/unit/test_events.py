@@ -160,6 +160,26 @@ def test_api_events_checks_codes_against_the_store(project, tmp_path, monkeypatc
         api.events()
 
 
+def test_api_events_are_read_once_per_store_version(project, monkeypatch):
+    reads = []
+    monkeypatch.setattr(api, "load_events", lambda **kw: reads.append(1) or load_events(**kw))
+    first = api.events(["THA", "JPN"])
+    first.loc[0, "title"] = "changed by a caller"  # must not reach the next caller
+    assert api.events(["THA", "JPN"])["title"].iloc[0] == "Synthetic world shock"
+    assert api.events("MMR")["title"].tolist() == ["Synthetic world shock", "Synthetic pension reform"]
+    assert len(reads) <= 1  # once (none if an earlier test of this store read them already)
+    events_csv = project / "data" / "raw" / "references" / "events.csv"
+    kept = events_csv.read_text(encoding="utf-8")
+    try:
+        # an edited file is a new store version: read again
+        write_events(events_csv.parent, SYNTHETIC_EVENTS.replace("Synthetic flood", "Synthetic big flood"),
+                     name="events.csv")
+        assert "Synthetic big flood" in api.events(["THA"])["title"].tolist()
+    finally:
+        events_csv.write_text(kept, encoding="utf-8")
+    assert "Synthetic flood" in api.events(["THA"])["title"].tolist()
+
+
 def _text_boxes(ax):
     fig = ax.get_figure(root=True)
     fig.canvas.draw()

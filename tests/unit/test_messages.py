@@ -335,6 +335,14 @@ def test_messages_of_several_countries_at_once_are_those_of_each_country(store, 
         msgs.messages_by_country(["AAA", "ZZZ"])
 
 
+def test_focus_countries_messages_are_made_together_and_equal_each_country_alone(store, monkeypatch):
+    alone = {c: msgs.messages_by_country([c])[c] for c in MEMBERS}  # the synthetic focus countries
+    calls = _counting(monkeypatch, "latest", "load")
+    assert {c: msgs.country_messages(c) for c in reversed(MEMBERS)} == alone
+    assert calls == {"latest": 1, "load": 1}  # every focus country's messages from one reading
+    assert msgs.country_messages("JJJ") == msgs.messages_by_country(["JJJ"])["JJJ"]  # not a focus country
+
+
 def test_country_messages_are_kept_per_store_version_and_callers_cannot_change_them(store, monkeypatch):
     first = msgs.country_messages("AAA")
     made = list(first)

@@ -8,6 +8,7 @@ IPython shell in a subprocess (it freezes the garbage collector, which must not 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,52 @@ def test_the_reset_clears_the_namespace_and_freezes_what_outlives_notebooks():
     assert done.returncode == 0, done.stderr
     assert "left behind: False" in done.stdout
     assert "frozen: True" in done.stdout
+
+
+# ---------------------------------------------------------------- what a runner worker imports
+
+
+def test_a_worker_leaves_out_the_packages_it_never_needs_but_keeps_those_already_imported():
+    from analysis.presentation.notebook_runner import runner
+
+    missing = object()
+    before = {name: sys.modules.get(name, missing) for name in runner._UNUSED_IN_WORKERS}
+    try:
+        for name in runner._UNUSED_IN_WORKERS:
+            sys.modules.pop(name, None)
+        runner._leave_out_unused_imports()
+        for name in runner._UNUSED_IN_WORKERS:
+            with pytest.raises(ImportError):
+                __import__(name)
+        kept = type(sys)("already imported")
+        for name in runner._UNUSED_IN_WORKERS:
+            sys.modules[name] = kept
+        runner._leave_out_unused_imports()
+        assert all(sys.modules[name] is kept for name in runner._UNUSED_IN_WORKERS)
+    finally:
+        for name, module in before.items():
+            if module is missing:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def test_notebooks_validate_and_write_without_the_left_out_packages():
+    # In a fresh process as a worker has it: nbformat (through jsonschema) imports without them, validates
+    # and writes a notebook with outputs as it does with them.
+    code = (
+        "import sys\n"
+        "from analysis.presentation.notebook_runner import runner\n"
+        "runner._leave_out_unused_imports()\n"
+        "import nbformat\n"
+        "from nbformat import v4\n"
+        "nb = v4.new_notebook(cells=[v4.new_code_cell('1', outputs=[v4.new_output('display_data', "
+        "{'image/svg+xml': '<svg/>'})])])\n"
+        "nbformat.validate(nb)\n"
+        "print(all(sys.modules.get(n) is None for n in runner._UNUSED_IN_WORKERS))\n"
+        "sys.stdout.write(nbformat.writes(nb))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    flag, _, written = done.stdout.partition("\n")
+    assert flag == "True"
+    assert json.loads(written)["cells"][0]["outputs"][0]["data"]["image/svg+xml"] in ("<svg/>", ["<svg/>"])

@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -261,24 +262,57 @@ def band_table(indicators: Iterable[str], country: str, group: str = "ASEAN") ->
     absolute deviation (at least the catalogue's smallest meaningful difference), as better / worse
     where the catalogue gives a direction. The chart pack's country profiles apply the same rules.
     """
-    ids = list(dict.fromkeys(indicators))
+    ids = tuple(dict.fromkeys(indicators))
     members = api.members(group)
-    lat = api.latest(ids, countries=list(dict.fromkeys([country, *members])))
+    # A focus country's row comes from the bands of every focus country at once (see _group_bands).
+    focus = api.members("FOCUS")
+    together = tuple(dict.fromkeys([*focus, country])) if country in focus else (country,)
     cat = api.catalogue().set_index("indicator_id")
     rows = []
+    for ind, (part, judged) in zip(ids, _group_bands(ids, group, together)):
+        year = part.at[country, "year"]
+        rows.append({"indicator": str(cat.at[ind, "title"]), "value": part["value"].astype("float64").get(country),
+                     "year": pd.NA if pd.isna(year) else indicator_year_label(ind, year),
+                     f"{group} median": float(judged.at[country, "center"]),
+                     "members reporting": f"{int(judged.at[country, 'n'])} of {len(members)}",
+                     "band": str(judged.at[country, "band"]), "unit": str(cat.at[ind, "unit"])})
+    return pd.DataFrame(rows).astype({"year": "string"})
+
+
+Bands = list[tuple[pd.DataFrame, pd.DataFrame]]
+
+
+def _group_bands(ids: tuple[str, ...], group: str, countries: tuple[str, ...]) -> Bands:
+    """Per indicator: the latest rows of ``countries`` and the group's members (indexed by ISO3), and the
+    band of each of ``countries`` against the members (``api.band``, judged by the catalogue direction).
+
+    A band's median and spread are the members' alone and each country is placed in it on its own, so the
+    bands of several countries at once are those of each one. Kept per store version: a kernel executes
+    one focus country's profile after another, and the band computations cost more than the rest of a table.
+    """
+    version = api.store_version()
+    if version is None:
+        return _bands_of(ids, group, countries)
+    return _kept_bands(version, ids, group, countries)
+
+
+@lru_cache(maxsize=8)
+def _kept_bands(version: tuple, ids: tuple[str, ...], group: str,
+                countries: tuple[str, ...]) -> Bands:
+    return _bands_of(ids, group, countries)
+
+
+def _bands_of(ids: tuple[str, ...], group: str, countries: tuple[str, ...]) -> Bands:
+    members = api.members(group)
+    lat = api.latest(list(ids), countries=list(dict.fromkeys([*countries, *members])))
+    out = []
     for ind in ids:
         part = lat.loc[lat["indicator_id"] == ind].set_index("iso3")
         values = part["value"].astype("float64")
-        b = api.band(values.reindex([country]), reference=values.reindex(members),
+        b = api.band(values.reindex(list(countries)), reference=values.reindex(members),
                      min_difference=api.min_difference_of(ind))
-        year = part.at[country, "year"]
-        judged = api.judge(b["band"], api.direction_of(ind))
-        rows.append({"indicator": str(cat.at[ind, "title"]), "value": values.get(country),
-                     "year": pd.NA if pd.isna(year) else indicator_year_label(ind, year),
-                     f"{group} median": float(b["center"].iloc[0]),
-                     "members reporting": f"{int(b['n'].iloc[0])} of {len(members)}",
-                     "band": str(judged.iloc[0]), "unit": str(cat.at[ind, "unit"])})
-    return pd.DataFrame(rows).astype({"year": "string"})
+        out.append((part, b.assign(band=api.judge(b["band"], api.direction_of(ind)))))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ charts

@@ -276,8 +276,10 @@ def latest(indicators: str | Iterable[str] | None = None, countries: Countries =
     windows = tuple((i, window if window is not None else window_of(i)) for i in ind)
     versions = (store.file_version(store.INDICATORS, processed_dir), store.file_version("countries", processed_dir))
     # A shallow copy: under copy-on-write the caller may modify it without touching the cache.
-    return _latest_cached(tuple(ind), None if iso is None else tuple(iso), windows, ref_year, include_projections,
-                          processed_dir, versions).copy(deep=False)
+    # The frame is sorted by indicator and country whatever order the countries are named in: one entry for
+    # every order (a profile names its country first, then the group's members).
+    return _latest_cached(tuple(ind), None if iso is None else tuple(sorted(iso)), windows, ref_year,
+                          include_projections, processed_dir, versions).copy(deep=False)
 
 
 @lru_cache(maxsize=128)
@@ -598,8 +600,7 @@ def events(countries: Countries = None, areas: str | Iterable[str] | None = None
     vocabulary, see :func:`areas_of`; None: any) keeps the events affecting any of them. See
     :func:`analysis.config.references.load_events` for the columns.
     """
-    known = store.read_table("countries", processed_dir)["iso3"].astype(str)
-    table = load_events(known_iso3=known)
+    table = _events_table(processed_dir)
     iso = resolve_countries(countries, processed_dir=processed_dir)
     wanted = as_list(areas)
     unknown = [a for a in wanted or () if a not in AFFECTS]
@@ -611,6 +612,26 @@ def events(countries: Countries = None, areas: str | Iterable[str] | None = None
     if wanted is not None:
         keep &= table["affects"].map(lambda hit: bool(set(hit) & set(wanted))).to_numpy(dtype=bool)
     return table.loc[keep].reset_index(drop=True)
+
+
+def _events_table(processed_dir: Path | str | None) -> pd.DataFrame:
+    """``events.csv`` read and validated against the store's economies, once per store version (which
+    covers the file): a profile's trend charts ask for the events one chart at a time."""
+    version = store_version(processed_dir)
+    if version is None:
+        return _read_events(processed_dir)
+    # A shallow copy: under copy-on-write the caller may modify it without touching the cache.
+    return _kept_events(version, processed_dir).copy(deep=False)
+
+
+@lru_cache(maxsize=4)
+def _kept_events(version: tuple, processed_dir: Path | str | None) -> pd.DataFrame:
+    return _read_events(processed_dir)
+
+
+def _read_events(processed_dir: Path | str | None) -> pd.DataFrame:
+    known = store.read_table("countries", processed_dir)["iso3"].astype(str)
+    return load_events(known_iso3=known)
 
 
 def areas_of(indicator_id: str) -> tuple[str, ...]:

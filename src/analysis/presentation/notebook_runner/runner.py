@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -431,9 +432,24 @@ def _start_worker(cwd: Path, fresh_kernels: bool) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _leave_out_unused_imports()
     _WORKER_SESSION = kernel.KernelSession(cwd, fresh=fresh_kernels)
     # a pool worker ends with os._exit after its multiprocessing finalizers (atexit hooks do not run)
     util.Finalize(_WORKER_SESSION, _WORKER_SESSION.close, exitpriority=10)
+
+
+#: Packages a worker never needs although what it imports would import them: jsonschema (under nbformat and
+#: papermill) imports rfc3987_syntax when it is installed, which builds about 40 parsers on import (~1.4 CPU-s a
+#: process) to check the "iri" string formats; nbformat validates without format checks and its schema has none.
+_UNUSED_IN_WORKERS = ("rfc3987_syntax",)
+
+
+def _leave_out_unused_imports() -> None:
+    """Make ``import`` of :data:`_UNUSED_IN_WORKERS` fail in this worker (jsonschema then skips that format
+    check, as without the package). Workers only execute and export notebooks and end with the run, so
+    nothing else in the process can miss them; one already imported (by the parent) is kept."""
+    for name in _UNUSED_IN_WORKERS:
+        sys.modules.setdefault(name, None)  # None in sys.modules: the import raises ImportError
 
 
 def _execute_in_worker(task: _Task) -> NotebookRun:
