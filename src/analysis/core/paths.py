@@ -12,6 +12,7 @@ go to ``scratch/figures/``, which the gallery never publishes: an experiment sta
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 MIRROR_ENV = "ANALYSIS_DATA_MIRROR"
@@ -27,7 +28,12 @@ DATA_CHANGES_MD = "data-changes.md"
 def project_root() -> Path:
     override = os.environ.get(ROOT_ENV)
     if override:
-        return Path(override).resolve()
+        return _resolved(override)
+    return _package_root()
+
+
+@lru_cache(maxsize=1)
+def _package_root() -> Path:
     # src/analysis/core/paths.py -> the project root is three levels above the package directory.
     return Path(__file__).resolve().parents[3]
 
@@ -42,7 +48,19 @@ def raw_dir() -> Path:
 
 def _override(env: str) -> Path | None:
     value = os.environ.get(env)
-    return Path(value).expanduser().resolve() if value else None
+    return _resolved(value) if value else None
+
+
+def _resolved(value: str) -> Path:
+    """``value`` as an absolute path without links, resolved once per value (and working folder, for a
+    relative one): a notebook run asks for paths thousands of times, and each resolve is a round of
+    system calls. A changed variable is a new key, so it is still followed."""
+    return _resolved_in(value, "" if os.path.isabs(value) else os.getcwd())
+
+
+@lru_cache(maxsize=64)
+def _resolved_in(value: str, cwd: str) -> Path:
+    return Path(value).expanduser().resolve()
 
 
 def processed_dir() -> Path:
