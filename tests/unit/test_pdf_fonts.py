@@ -7,6 +7,7 @@ import io
 import matplotlib as mpl
 import pypdf
 import pytest
+from fontTools import subset
 from fontTools.ttLib import TTFont
 from matplotlib import font_manager
 from matplotlib.backends import _backend_pdf_ps
@@ -78,3 +79,36 @@ def test_text_in_a_pdf_stays_extractable(dejavu):
     for word in ("coverage", "▲", "●", "▼", "45.2", "ASEAN", "bold"):
         assert word in text
 
+
+
+def _embedded(fontfile, gids) -> tuple[bytes, dict]:
+    with pdf_fonts.get_glyphs_subset(fontfile, gids) as result:
+        return _backend_pdf_ps.font_as_file(result.font).getvalue(), dict(result.glyph_index_map)
+
+
+def test_a_subset_asked_again_is_the_same_font_as_made_afresh(dejavu):
+    gids = _gids(dejavu, TEXT)
+    first = _embedded(dejavu, gids)
+    with pdf_fonts.get_glyphs_subset(dejavu, gids) as result:
+        result.glyph_index_map.clear()  # a caller changing its map does not change the next caller's
+    assert _embedded(dejavu, set(gids)) == first
+    pdf_fonts._subset.cache_clear()
+    assert _embedded(dejavu, gids) == first
+    assert set(first[1]) >= gids
+    assert _embedded(dejavu, _gids(dejavu, "abc"))[0] != first[0]
+
+
+def test_a_subset_handed_out_again_is_the_font_fonttools_subsets_from_the_copy(dejavu):
+    """What matplotlib embeds through the kept bytes is what it embedded when every PDF subset the
+    copy itself: fontTools' subset of the copy, saved as matplotlib saves it."""
+    gids = _gids(dejavu, TEXT)
+    _embedded(dejavu, gids)  # kept
+    data, to_copy = pdf_fonts._base(str(dejavu), 0)
+    options = pdf_fonts._options()
+    font = subset.load_font(io.BytesIO(data), options)
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(gids={to_copy[g] for g in gids})
+    subsetter.subset(font)
+    expected = _backend_pdf_ps.font_as_file(font).getvalue()
+    font.close()
+    assert _embedded(dejavu, gids)[0] == expected

@@ -11,7 +11,7 @@ import pytest
 from matplotlib import patheffects
 from matplotlib.figure import Figure
 
-from analysis.presentation.charts import style, vector
+from analysis.presentation.charts import layout, style, vector
 
 METADATA = {"svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}}
@@ -86,3 +86,42 @@ def test_a_figure_whose_layout_engine_would_still_run_is_refused():
         fig.subplots().plot([0, 1])
         with pytest.raises(vector.UnsupportedFigure, match="freeze the layout"):
             vector.render_pdf_svg(fig, METADATA)
+
+
+def test_texts_are_laid_out_with_the_line_metrics_matplotlib_reads_from_the_font():
+    """The renderer answers the line ascent/descent/gap from a per-process record; a multi-line text's
+    extent must be what the PDF renderer alone (matplotlib measuring the font itself) gives."""
+    extents = []
+
+    def measure(fig, renderer):
+        for text in (t for t in renderer.drawn_artists if "\n" in getattr(t, "get_text", str)()):
+            extents.append((text.get_window_extent(renderer).bounds, text.get_window_extent(renderer.pdf).bounds))
+
+    with style.styled():
+        fig = _synthetic_figure()
+        fig.text(0.5, 0.5, "two\nlines", fontsize=13, fontweight="bold", linespacing=1.6)
+        vector.render_pdf_svg(fig, METADATA, on_drawn=measure)
+    assert len(extents) == 2
+    for ours, matplotlibs in extents:
+        assert ours == matplotlibs
+
+
+def test_the_drawn_artists_are_the_figures_artists_after_the_draw():
+    seen = []
+    with style.styled():
+        fig = _synthetic_figure()
+        vector.render_pdf_svg(fig, METADATA, on_drawn=lambda f, r: seen.append(r.drawn_artists))
+        assert seen == [fig.findobj()]
+
+
+def test_the_layout_check_of_the_listed_artists_is_the_check_of_the_figure():
+    checks = []
+
+    def check(fig, renderer):
+        fig.text(0.02, 0.02, "overlapping the footer")  # a finding to compare
+        checks.append((layout.check_drawn(fig, renderer, 200, fig.findobj()), layout.check_drawn(fig, renderer, 200)))
+
+    with style.styled():
+        vector.render_pdf_svg(_synthetic_figure(), METADATA, on_drawn=check)
+    listed, found = checks[0]
+    assert listed == found and listed["overlaps"]

@@ -12,7 +12,9 @@ Every file is written atomically and deterministically: the same data gives byte
 
 from __future__ import annotations
 
+import ctypes
 import json
+import math
 import re
 from pathlib import Path
 
@@ -72,9 +74,9 @@ def render_all(chart: Chart, png: bool = True) -> tuple[dict[str, bytes], dict]:
     """
     checks: list[dict] = []
     with styled():
-        pdf, svg = vector.render_pdf_svg(chart.figure, _METADATA,
-                                         on_drawn=lambda fig, renderer: checks.append(check_drawn(fig, renderer,
-                                                                                                  PNG_DPI)))
+        pdf, svg = vector.render_pdf_svg(
+            chart.figure, _METADATA,
+            on_drawn=lambda fig, renderer: checks.append(check_drawn(fig, renderer, PNG_DPI, renderer.drawn_artists)))
     files = {"pdf": pdf, "svg": _stable_svg_ids(svg)}
     if png:
         files["png"] = png_from_pdf(pdf)
@@ -85,18 +87,38 @@ def png_from_pdf(pdf: bytes, dpi: float = PNG_DPI) -> bytes:
     """The first page of a PDF as a PNG at ``dpi``.
 
     PDFium rasterises the vector drawing matplotlib already wrote in a fraction of the time Agg takes
-    to draw the figure again (measured in benchmarks/PERF-NOTES.md); the PNG carries no metadata but
-    its resolution.
+    to draw the figure again (measured in benchmarks/PERF-NOTES.md), straight into the PNG's scanlines
+    (:func:`analysis.presentation.charts.png.scanline_buffer`); the PNG carries no metadata but its
+    resolution.
     """
     document = pdfium.PdfDocument(pdf)
     try:
         page = document[0]
+        scale = dpi / 72
+        # matplotlib's canvas (and the layout check) rounds the size in pixels down, PDFium up: PDFium's
+        # bitmap is cropped at its right and bottom edges to matplotlib's size
         width, height = (int(size / 72 * dpi) for size in page.get_size())
-        # PDFium rounds the bitmap up; matplotlib's canvas (and the layout check) rounds down
-        rgb = page.render(scale=dpi / 72, rev_byteorder=True).to_numpy()[:height, :width, :3]
-        return png.encode(rgb, dpi)  # before closing: the array is a view of PDFium's bitmap
+        extra = (math.ceil(page.get_width() * scale) - width, math.ceil(page.get_height() * scale) - height)
+        rows, stride = png.scanline_buffer(width, height)
+
+        def into_rows(w: int, h: int, format: int, rev_byteorder: bool) -> pdfium.PdfBitmap:
+            pixels = (ctypes.c_ubyte * (h * stride)).from_buffer(rows, 1)
+            return pdfium.PdfBitmap.new_native(w, h, format, rev_byteorder, buffer=pixels, stride=stride)
+
+        bitmap = page.render(scale=scale, crop=(0, _crop(extra[1], scale), _crop(extra[0], scale), 0),
+                             rev_byteorder=True, force_bitmap_format=pdfium.raw.FPDFBitmap_BGR,
+                             bitmap_maker=into_rows)
+        if (bitmap.width, bitmap.height) != (width, height):
+            raise RuntimeError(f"PDFium drew {bitmap.width} x {bitmap.height} pixels, expected {width} x {height}")
+        bitmap.close()  # the bitmap's shell only: the pixels stay in rows
+        return png.encode_scanlines(rows, width, height, dpi)
     finally:
         document.close()
+
+
+def _crop(pixels: int, scale: float) -> float:
+    """A crop in PDF points that PDFium rounds up (``ceil(points * scale)``) to exactly ``pixels``."""
+    return (pixels - 0.5) / scale if pixels > 0 else 0.0
 
 
 def csv_bytes(chart: Chart) -> bytes:

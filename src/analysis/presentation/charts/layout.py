@@ -161,10 +161,10 @@ def _describe(text: Text) -> str:
     return f"'{words}'" + (f" ({text.get_gid()})" if text.get_gid() else "")
 
 
-def _text_shapes(fig, renderer) -> list[_Shape]:
+def _text_shapes(fig, renderer, artists: list) -> list[_Shape]:
     hidden = _tick_labels_not_drawn(fig)
     shapes = []
-    for t in fig.findobj(Text):
+    for t in (a for a in artists if isinstance(a, Text)):
         if id(t) in hidden or not t.get_visible() or not t.get_text().strip() or t.get_alpha() == 0:
             continue
         patch = t.get_bbox_patch()
@@ -173,11 +173,11 @@ def _text_shapes(fig, renderer) -> list[_Shape]:
     return shapes
 
 
-def _reference_lines(fig, scale: float = 1.0) -> list[_Shape]:
-    """Straight group-statistic lines (an axvline, an axhline) as thin rectangles, in display pixels
-    times ``scale``."""
+def _reference_lines(fig, artists: list, scale: float = 1.0) -> list[_Shape]:
+    """Straight group-statistic lines (an axvline, an axhline) among the figure's ``artists`` as thin
+    rectangles, in display pixels times ``scale``."""
     out = []
-    for line in fig.findobj(Line2D):
+    for line in (a for a in artists if isinstance(a, Line2D)):
         gid = str(line.get_gid() or "")
         if REFERENCE_LINE_GID not in gid or not line.get_visible():
             continue
@@ -265,16 +265,19 @@ def check_layout(fig, dpi: float | None = None) -> dict:
         fig.set_dpi(saved_dpi)
 
 
-def check_drawn(fig, renderer, dpi: float) -> dict:
+def check_drawn(fig, renderer, dpi: float, artists: list | None = None) -> dict:
     """:func:`check_layout` of a figure ``renderer`` has just drawn, reported in pixels at ``dpi``.
 
     Texts are measured with that renderer (its measurements are cached from the draw), at the figure's
-    current dpi, and scaled to ``dpi``.
+    current dpi, and scaled to ``dpi``. ``artists``: ``fig.findobj()`` if the caller listed them after
+    the draw already (listing them asks every axis's tick locators again).
     """
+    artists = fig.findobj() if artists is None else artists
     scale = dpi / fig.dpi
-    shapes = [_Shape(s.name, s.gid, s.corners * scale, s.zorder, s.opaque) for s in _text_shapes(fig, renderer)]
+    shapes = [_Shape(s.name, s.gid, s.corners * scale, s.zorder, s.opaque)
+              for s in _text_shapes(fig, renderer, artists)]
     tolerance = OVERLAP_TOLERANCE_IN * dpi
-    return {"overlaps": _overlaps(shapes, _reference_lines(fig, scale), tolerance),
+    return {"overlaps": _overlaps(shapes, _reference_lines(fig, artists, scale), tolerance),
             "outside": _outside(shapes, fig.bbox.width * scale, fig.bbox.height * scale, tolerance)}
 
 

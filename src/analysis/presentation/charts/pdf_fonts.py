@@ -14,6 +14,10 @@ that
 Each PDF then subsets that copy. A request for a glyph outside the copy goes to matplotlib's own
 subsetting of the full file, so no text can lose a glyph. The embedded programs differ from
 matplotlib's only in those dropped tables; the same chart still gives the same bytes.
+
+A subset is made once per process for each face and set of glyphs: charts share many (the italic
+note under every chart, the bold titles of charts in one series), and a subset is a function of the
+copy and the glyphs only, so the bytes fontTools wrote the first time are handed out again.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import functools
 import io
 
 from fontTools import subset
-from fontTools.ttLib import TTLibError
+from fontTools.ttLib import TTFont, TTLibError
 from matplotlib.backends import _backend_pdf_ps
 
 #: Characters of the copy: Latin-1 and Latin Extended-A, dashes, quotes, bullets and the ellipsis,
@@ -34,6 +38,8 @@ BASE_RANGES = ((0x0020, 0x017F), (0x2010, 0x2044), (0x2070, 0x20AC), (0x2190, 0x
                (0x25A0, 0x25FF), (0xFB00, 0xFB06))
 #: Tables a PDF viewer does not read from an embedded TrueType program.
 LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern", "MATH")
+#: subsets kept per process (a few KB each; the 36 headline charts ask for about 80 different ones)
+SUBSETS_KEPT = 512
 
 _matplotlib_subset = _backend_pdf_ps.get_glyphs_subset
 
@@ -67,21 +73,50 @@ def _base(path: str, face_index: int) -> tuple[bytes, dict[int, int]] | None:
     return buf.getvalue(), dict(subsetter.glyph_index_map)
 
 
-def get_glyphs_subset(fontfile, glyphs):
-    """Drop-in for matplotlib's ``get_glyphs_subset``: the same glyphs and index map, from the copy."""
-    glyphs = set(glyphs)
-    base = _base(str(fontfile), getattr(fontfile, "face_index", 0))
+class _SavedSubset(TTFont):
+    """A subset read back from the bytes fontTools wrote for it. Saved untouched and without reordering
+    (as matplotlib embeds it), it writes those bytes again, as fontTools does for a font none of whose
+    tables was read; once one was, fontTools compiles the font."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data), recalcTimestamp=False)
+        self._data = data
+
+    def save(self, file, reorderTables=True) -> None:
+        if self.tables or reorderTables or not hasattr(file, "write"):
+            super().save(file, reorderTables)  # read or changed since: fontTools compiles it
+        else:
+            file.write(self._data)
+
+
+@functools.lru_cache(maxsize=SUBSETS_KEPT)
+def _subset(path: str, face_index: int, glyphs: frozenset[int]) -> tuple[bytes, dict[int, int]] | None:
+    """The subset of a face's reduced copy holding ``glyphs`` (the file's indices) as bytes, and the
+    map from the file's indices to the subset's; None if the copy lacks one of them."""
+    base = _base(path, face_index)
     if base is None or not glyphs <= base[1].keys():
-        return _matplotlib_subset(fontfile, glyphs)
+        return None
     data, to_base = base
     options = _options()
     font = subset.load_font(io.BytesIO(data), options)
     subsetter = subset.Subsetter(options=options)
     subsetter.populate(gids={to_base[g] for g in glyphs})
     subsetter.subset(font)
+    buf = io.BytesIO()
+    font.save(buf, reorderTables=False)  # as matplotlib's font_as_file writes it into the PDF
+    font.close()
     # matplotlib looks glyphs up by the file's indices: compose file -> copy -> subset
     index_map = {g: subsetter.glyph_index_map[b] for g, b in to_base.items() if b in subsetter.glyph_index_map}
-    return _backend_pdf_ps.SubsetResults(font, index_map)._as_cm()
+    return buf.getvalue(), index_map
+
+
+def get_glyphs_subset(fontfile, glyphs):
+    """Drop-in for matplotlib's ``get_glyphs_subset``: the same glyphs and index map, from the copy."""
+    made = _subset(str(fontfile), getattr(fontfile, "face_index", 0), frozenset(glyphs))
+    if made is None:
+        return _matplotlib_subset(fontfile, set(glyphs))
+    data, index_map = made
+    return _backend_pdf_ps.SubsetResults(_SavedSubset(data), dict(index_map))._as_cm()
 
 
 def install() -> None:

@@ -10,14 +10,14 @@ Only what the project's charts draw is supported: no TeX, no path effects, no ag
 :func:`render_pdf_svg` refuses a figure that asks for them rather than write a wrong file.
 
 Like :mod:`analysis.presentation.charts.pdf_fonts`, this leans on matplotlib internals (the renderers'
-interface, and the PDF backend's ``_text_helpers`` reference, replaced below so that glyph layouts are
-cached). After a matplotlib upgrade, ``tests/unit/test_vector.py`` checks that the PDF is still the one
+interface, the PDF backend's ``_text_helpers`` reference, replaced below so that glyph layouts are
+cached, and the ``_get_font_height_metrics`` hook ``Text`` asks a renderer for line metrics). After a
+matplotlib upgrade, ``tests/unit/test_vector.py`` checks that the PDF is still the one
 ``savefig`` writes.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextvars
 import io
 from collections.abc import Callable
@@ -30,6 +30,7 @@ from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_pdf import PdfFile, RendererPdf
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.font_manager import fontManager, get_font
 from matplotlib.ft2font import LoadFlags
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
@@ -40,6 +41,8 @@ POINTS = 72
 _FONT_KEYS = ("font.family", "font.sans-serif", "font.serif", "font.monospace")
 _EXTENTS: dict[tuple, tuple[float, float, float]] = {}
 _EXTENTS_MAX = 50_000
+#: a font's line metrics in font units per FontProperties (see _PairedRenderer._get_font_height_metrics)
+_LINE_METRICS: dict[tuple, tuple[float, float, float, float] | None] = {}
 
 _LAYOUTS: dict[tuple, tuple] = {}
 _LAYOUTS_MAX = 50_000
@@ -120,11 +123,14 @@ class _PairedRenderer(RendererBase):
     the SVG's downward y axis.
     """
 
-    def __init__(self, pdf: MixedModeRenderer, svg: MixedModeRenderer, height_pt: float) -> None:
+    def __init__(self, pdf: MixedModeRenderer, svg: MixedModeRenderer, height_pt: float, figure: Figure) -> None:
         super().__init__()
         self.pdf = pdf
         self.svg = svg
         self._height = height_pt
+        self._figure = figure
+        #: the figure's artists once drawn (see render_pdf_svg)
+        self.drawn_artists: list = []
 
     # -- answered by the PDF renderer
     def flipy(self):
@@ -144,6 +150,25 @@ class _PairedRenderer(RendererBase):
                 _EXTENTS.clear()
             found = _EXTENTS[(s, prop.copy(), *key[2:])] = self.pdf.get_text_width_height_descent(s, prop, ismath)
         return found
+
+    def _get_font_height_metrics(self, prop):
+        """The line ascent, descent and gap ``Text`` lays out every text with (matplotlib's hook for
+        the PDF backend, which answers "measure as usual" for TrueType fonts).
+
+        Answered as ``Text._get_layout`` measures them itself, from the font's OS/2 or hhea table at
+        the figure's dpi, with the font's numbers looked up once per font properties rather than once
+        for every text laid out (every draw and every extent asks)."""
+        key = (prop, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
+        if key not in _LINE_METRICS:
+            if len(_LINE_METRICS) >= _EXTENTS_MAX:
+                _LINE_METRICS.clear()
+            _LINE_METRICS[(prop.copy(), *key[1:])] = _line_metrics(prop)
+        found = _LINE_METRICS[key]
+        if found is None:
+            return None, None, None
+        gap, ascent, descent, units_per_em = found
+        scale = 1 / units_per_em * prop.get_size_in_points() * self._figure.dpi / 72
+        return ascent * scale, -descent * scale, gap * scale
 
     def points_to_pixels(self, points):
         return self.pdf.points_to_pixels(points)
@@ -214,8 +239,20 @@ class _PairedRenderer(RendererBase):
         raise UnsupportedFigure("agg filters are not supported by the one-pass PDF/SVG writer")
 
 
-def _refuse_unsupported(figure: Figure) -> None:
-    for artist in figure.findobj():
+def _line_metrics(prop) -> tuple[float, float, float, float] | None:
+    """(line gap, ascent, descent, units per em) of the font ``prop`` resolves to, from the tables
+    ``Text._get_layout`` reads, in its order; None if the font has neither."""
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, keys in (("OS/2", ("sTypoLineGap", "sTypoAscender", "sTypoDescender")),
+                             ("hhea", ("lineGap", "ascent", "descent"))):
+        table = font.get_sfnt_table(table_name)
+        if table is not None:
+            return (*(table[k] for k in keys), font.get_sfnt_table("head")["unitsPerEm"])
+    return None
+
+
+def _refuse_unsupported(artists: list) -> None:
+    for artist in artists:
         if artist.get_agg_filter() is not None or artist.get_path_effects():
             raise UnsupportedFigure(f"{type(artist).__name__} {artist.get_gid() or ''}: filtered or path-effect "
                                     "artists are not supported by the one-pass PDF/SVG writer")
@@ -225,14 +262,15 @@ def render_pdf_svg(figure: Figure, metadata: dict[str, dict], on_drawn: Callable
     """The figure as PDF and SVG bytes from one draw, as ``savefig(dpi=72)`` would write them.
 
     ``metadata``: per format ("pdf", "svg") as for ``savefig``. ``on_drawn(figure, renderer)`` runs
-    once the figure is drawn, with the renderer that measured its texts (for a layout check). Call
-    inside the style the figure is saved with.
+    once the figure is drawn, with the renderer that measured its texts (for a layout check); the
+    renderer's ``drawn_artists`` are the figure's artists as drawn (``figure.findobj()``), listed once
+    (a traversal asks the tick locators again). Call inside the style the figure is saved with.
     The figure must have no layout engine left to run (none, or matplotlib's "none" placeholder).
     """
     if not isinstance(figure.get_layout_engine(), type(None) | PlaceHolderLayoutEngine):
         raise UnsupportedFigure("freeze the layout first (the one-pass writer runs no layout engine)")
-    _refuse_unsupported(figure)
-    pdf_buf, svg_buf = io.BytesIO(), io.BytesIO()
+    # the SVG is written as text and encoded once (savefig encodes each of its many small writes)
+    pdf_buf, svg_text = io.BytesIO(), io.StringIO()
     facecolor = mpl.rcParams["savefig.facecolor"]
     edgecolor = mpl.rcParams["savefig.edgecolor"]
     with (cbook._setattr_cm(figure, dpi=POINTS), cbook._setattr_cm(figure.canvas, _is_saving=True),
@@ -241,19 +279,21 @@ def render_pdf_svg(figure: Figure, metadata: dict[str, dict], on_drawn: Callable
         pdf_file = PdfFile(pdf_buf, metadata=metadata["pdf"])
         pdf_file.newPage(width, height)
         pdf = MixedModeRenderer(figure, width, height, POINTS, _RendererPdf(pdf_file, POINTS, height, width))
-        svg_text = codecs.getwriter("utf-8")(svg_buf)
         svg = MixedModeRenderer(figure, width, height, POINTS,
                                 RendererSVG(width * POINTS, height * POINTS, svg_text, image_dpi=POINTS,
                                             metadata=metadata["svg"]))
-        paired = _PairedRenderer(pdf, svg, height * POINTS)
+        paired = _PairedRenderer(pdf, svg, height * POINTS, figure)
         figure.draw(paired)
+        # checked on the drawn figure, before anything is returned: a refused figure gives no file
+        paired.drawn_artists = figure.findobj()
+        _refuse_unsupported(paired.drawn_artists)
         if on_drawn is not None:
             on_drawn(figure, paired)
         pdf.finalize()
         pdf_file.finalize()
         pdf_file.close()
         svg.finalize()
-    return pdf_buf.getvalue(), svg_buf.getvalue()
+    return pdf_buf.getvalue(), svg_text.getvalue().encode("utf-8")
 
 
 def _colours(facecolor, edgecolor) -> dict:
