@@ -439,3 +439,27 @@ def test_a_failed_notebook_leaves_nothing_to_the_next_one(project, kernel_starts
     assert len(kernel_starts) == 2  # the failed notebook's kernel is not reused
     run_notebooks(names=["02"], profiles=False, jobs=1, fresh_kernels=True, output_dir=project / "out-fresh")
     assert _outputs(project / "out-reused") == _outputs(project / "out-fresh")
+
+
+SYNTHETIC_CHART_CODE = """
+from pathlib import Path
+from PIL import Image
+folder = Path({folder!r})
+folder.mkdir(parents=True, exist_ok=True)
+image = Image.new("RGB", (800, 500), (0, 96, 160))
+image.save(folder / "synthetic-chart.png")
+image.save(folder / "synthetic-chart.pdf", format="PDF", resolution=200.0)
+(folder / "synthetic-chart.json").write_text('{{"title": "Synthetic chart"}}')
+"""
+
+
+@pytest.mark.parametrize("published", [True, False], ids=["job's reports", "scratch"])
+def test_thumbnails_of_published_charts_are_drawn_as_each_notebook_ends(project, published):
+    figures = project / ("reports" if published else "scratch") / "figures"
+    make_synthetic_notebook(project / "notebooks" / "01_synthetic.ipynb",
+                            body=SYNTHETIC_CHART_CODE.format(folder=str(figures / "01_synthetic")))
+    run_notebooks(names=["01"], profiles=False, figures_dir=figures)
+    assert (figures / "01_synthetic" / "synthetic-chart.pdf").exists()
+    thumbs = sorted((project / "reports" / "thumbnails").rglob("*.png"))
+    assert [p.relative_to(project / "reports" / "thumbnails").parent.as_posix() for p in thumbs] == (
+        ["01_synthetic"] if published else [])

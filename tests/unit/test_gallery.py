@@ -324,3 +324,16 @@ def test_a_five_year_period_is_said_as_the_period():
     assert facts.years == "data period 2031–2036"
     single_years = [{**r, "period": "2031"} for r in rows]
     assert gallery.chart_facts("banded_bars", single_years, "years").years == "data year 2031"
+
+
+def test_thumbnails_drawn_folder_by_folder_are_the_ones_the_gallery_lists(reports):
+    assert gallery.draw_thumbnails(reports, gallery.PACK_SUBDIR) == 2
+    made = sorted((reports / gallery.THUMBNAILS).rglob("*.png"))
+    assert [p.parent.name for p in made] == [gallery.PACK_SUBDIR] * 2
+    stamps = {p: p.stat().st_mtime_ns for p in made}
+    assert gallery.draw_thumbnails(reports, gallery.PACK_SUBDIR) == 2  # found, not drawn again
+    assert gallery.draw_thumbnails(reports, "no_such_folder") == 0
+    page, _ = gallery.render_gallery(reports)
+    for path, stamp in stamps.items():
+        assert path.stat().st_mtime_ns == stamp
+        assert path.relative_to(reports).as_posix() in page

@@ -370,6 +370,22 @@ def _draw_thumbnail(pdf: bytes, target: Path) -> bool:
     return True
 
 
+def draw_thumbnails(reports: Path, folder: str) -> int:
+    """The thumbnails of the charts in ``reports/figures/<folder>`` not drawn yet; returns how many of
+    the folder's charts have one.
+
+    The notebook runner calls this as each notebook ends, while the other kernels are still running,
+    so that the gallery, written once every notebook has run, finds them made (it would otherwise draw
+    them all at the end, on one core). A chart still being written is left for the gallery.
+    """
+    made = 0
+    figures = reports / "figures" / folder
+    for meta_path in sorted(figures.glob("*.json")) if figures.is_dir() else []:
+        rel = meta_path.relative_to(reports).with_suffix("")
+        made += _thumbnail(reports, rel) != rel.with_suffix(".png").as_posix()
+    return made
+
+
 def _prune_thumbnails(reports: Path, cards: list[Card]) -> None:
     """Thumbnails of charts no longer published go with them."""
     folder = reports / THUMBNAILS

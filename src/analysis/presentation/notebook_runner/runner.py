@@ -17,6 +17,7 @@ from pathlib import Path
 from analysis.core import atomic, paths
 from analysis.core.errors import AnalysisError, StoreError
 from analysis.core.fingerprint import fingerprint
+from analysis.presentation import gallery
 from analysis.presentation.notebook_runner import kernel
 from analysis.presentation.notebook_runner.outputs import clean_executed, find_volatile, title_of, to_html
 from analysis.store import api
@@ -457,6 +458,13 @@ def _execute_in_worker(task: _Task) -> NotebookRun:
     return _execute_task(task, _WORKER_SESSION)
 
 
+def _published_reports(plan: _Plan) -> Path | None:
+    """The reports folder whose gallery lists these charts (the main job's), else None: charts exported to
+    scratch/ are never published, so they need no thumbnails."""
+    reports = paths.reports_dir()
+    return reports if plan.figures_dir.resolve() == (reports / "figures").resolve() else None
+
+
 def _make_plan(inplace: bool, export_html: bool, profiles: bool, countries: Sequence[str] | None,
                notebooks_dir: Path | None, output_dir: Path | None, figures_dir: Path | None,
                processed_dir: Path | None = None) -> _Plan:
@@ -537,12 +545,15 @@ def run_notebooks(inplace: bool = False, export_html: bool = True, names: Sequen
     todo = [t for t in tasks if force or not t.up_to_date(state)]
     _clear_figures(tasks, todo, plan.figures_dir)
     runs: dict[str, NotebookRun] = {t.name: NotebookRun(name=t.name, status="skipped") for t in tasks}
+    published = _published_reports(plan)
 
     def record(task: _Task, run: NotebookRun) -> None:
         runs[task.name] = run
         if run.status == "executed":
             state[task.name] = task.state_value()
             _write_state(state_path, state)
+            if published is not None:  # while the other kernels run, not all at the end
+                gallery.draw_thumbnails(published, task.figures_folder)
 
     _execute_all(todo, default_jobs() if jobs is None else max(1, int(jobs)), record, progress, fresh_kernels)
     result.runs = [runs[t.name] for t in tasks]
