@@ -423,3 +423,46 @@ def test_repel_stays_within_bounds():
     squeezed = repel_1d([5.0] * 5, 1.0, lo=0.0, hi=2.0)
     assert squeezed == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
     assert repel_1d([-3.0], 1.0, lo=0.0, hi=2.0) == [0.0]
+
+
+def test_ranked_bars_each_bar_keeps_its_own_hatch_fade_and_rank():
+    data = synthetic_series("synthetic_share", [2005, 2020])
+    # LAO's latest value is 15 years older than the others': faded and dotted; Plus Three bars hatched
+    data = data[~((data["iso3"] == "LAO") & (data["year"] == 2020))]
+    chart = charts.ranked_bars(data, title="Synthetic share", window=(2000, 2020))
+    latest = data.sort_values("year").groupby("iso3").tail(1).set_index("iso3")
+    ranked = sorted(latest.index, key=lambda i: (-latest.loc[i, "value"], i))
+    plus3 = set(focus_members().query("grouping == 'Plus Three'")["iso3"])
+    for rank, iso in enumerate(ranked):
+        bar = _by_gid(chart.figure, f"bar-{iso}")
+        assert bar.get_y() + bar.get_height() / 2 == pytest.approx(rank)
+        faded = iso == "LAO"
+        hatch = palette.HATCHES[palette.PLUS_THREE] if iso in plus3 else palette.FADED_HATCH if faded else None
+        assert bar.get_hatch() == hatch
+        assert bar.get_alpha() == (palette.FADED_ALPHA if faded else 1.0)
+        if hatch:  # hatched in white lines; the plain bars have no outline (line width 0)
+            assert np.allclose(bar.get_edgecolor()[:3], (1, 1, 1))
+        assert bar.get_linewidth() == 0
+    assert len([p for p in chart.axes["main"].patches if str(p.get_gid()).startswith("bar-")]) == len(ranked)
+
+
+def test_close_drops_the_axes_and_artists_of_a_chart():
+    chart = charts.ranked_bars(synthetic_series("synthetic_share", [2020]), title="Synthetic share")
+    fig = chart.figure
+    assert fig.get_axes() and _texts(fig)
+    chart.close()
+    assert fig.get_axes() == [] and fig.subfigs == [] and fig.texts == []
+    assert chart.axes == {}
+
+
+def test_csv_rows_carry_the_extra_columns_after_the_common_ones():
+    from analysis.presentation.charts import common
+
+    rows = common.country_rows(None)
+    data = synthetic_series("synthetic_share", [2020]).head(3).reset_index(drop=True)
+    plotted = common.plotted_rows(data, rows, role="country", rank=np.arange(3))
+    assert list(plotted.columns[-2:]) == ["role", "rank"]
+    assert plotted["role"].tolist() == ["country"] * 3 and plotted["rank"].tolist() == [0, 1, 2]
+    gaps = common.no_data_rows(["MMR", "TLS"], rows, "synthetic_share", "%", role="no data", panel="A")
+    assert list(gaps.columns[-2:]) == ["role", "panel"] and gaps["panel"].tolist() == ["A", "A"]
+    assert gaps["value"].isna().all()

@@ -109,7 +109,7 @@ def _table(rk: _Ranking, rows: pd.DataFrame, ind: str, unit: str, aggregate: str
     """The CSV: the bars in drawing order, the "no data" rows, the aggregate and the bands."""
     plotted = (plotted_rows(rk.latest.loc[rk.order].reset_index(drop=True), rows, role="country")
                if rk.order else pd.DataFrame())
-    parts = [plotted, no_data_rows(rk.missing, rows, ind, unit).assign(role="no data")]
+    parts = [plotted, no_data_rows(rk.missing, rows, ind, unit, role="no data")]
     agg_val, n_agg, n_tot = agg
     if aggregate and n_agg:
         parts.append(aggregate_rows(aggregate, [ind], years=[pd.NA], values=[agg_val], unit=[unit],
@@ -136,16 +136,37 @@ def _band_key(better: str | None) -> list[Patch]:
     return [Patch(facecolor=palette.BAND_COLOURS[b], label=words[b]) for b in labels]
 
 
-def _draw_bars(ax, rk: _Ranking, rows: pd.DataFrame, bands: pd.DataFrame | None) -> None:
+def _bar_styles(rk: _Ranking, rows: pd.DataFrame, bands: pd.DataFrame | None) -> list[tuple[str, str | None, bool]]:
+    """(colour, hatch, faded) of each bar, in drawing order."""
     old = old_values(rk.latest["year"]) if not rk.latest.empty else pd.Series(dtype=bool)
-    for k, iso in enumerate(rk.order):
-        st = palette.style_of(iso, rows)
-        colour = palette.BAND_COLOURS[bands.loc[iso, "judged"]] if bands is not None else st["colour"]
+    # The drawing table read once (the bars are ranked from its rows), not one row lookup per bar.
+    colours = dict(zip(rows["iso3"], rows["colour"]))
+    hatches = {iso: h if isinstance(h, str) else None for iso, h in zip(rows["iso3"], rows["hatch"])}
+    judged = bands["judged"].to_dict() if bands is not None else {}
+    out = []
+    for iso in rk.order:
+        colour = palette.BAND_COLOURS[judged[iso]] if bands is not None else colours[iso]
         # A value much older than the others is drawn faded and dotted, so it is not read as current.
         faded = bool(old.get(iso, False))
-        hatch = st["hatch"] or (palette.FADED_HATCH if faded else None)
-        ax.barh(k, rk.values[iso], height=0.72, color=colour, hatch=hatch, alpha=palette.FADED_ALPHA if faded else 1.0,
-                edgecolor="white" if hatch else "none", linewidth=0, gid=f"bar-{iso}")
+        out.append((colour, hatches[iso] or (palette.FADED_HATCH if faded else None), faded))
+    return out
+
+
+def _draw_bars(ax, rk: _Ranking, rows: pd.DataFrame, bands: pd.DataFrame | None) -> None:
+    """All bars in one ``barh`` call (one call per bar cost more than the bars themselves), then each
+    bar's own transparency and id."""
+    if not rk.order:
+        return
+    styles = _bar_styles(rk, rows, bands)
+    bars = ax.barh(np.arange(len(rk.order)), [rk.values[iso] for iso in rk.order], height=0.72,
+                   color=[c for c, _, _ in styles], edgecolor=["white" if h else "none" for _, h, _ in styles],
+                   linewidth=0)
+    for bar, iso, (_, hatch, faded) in zip(bars.patches, rk.order, styles):
+        # Set per bar, not as barh's list: barh keeps a list's items as numpy strings or plain ones
+        # depending on whether the list mixes in None, and the SVG names a hatch pattern after that.
+        bar.set_hatch(hatch)
+        bar.set_alpha(palette.FADED_ALPHA if faded else 1.0)
+        bar.set_gid(f"bar-{iso}")
 
 
 def _value_span(values: pd.Series) -> tuple[float, float]:

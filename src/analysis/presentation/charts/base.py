@@ -55,8 +55,16 @@ class Chart:
     axes: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
-        """Release the figure's memory (report builds draw many charts)."""
+        """Release the figure's memory (report builds draw many charts): its axes and artists are dropped.
+
+        The axes are removed, not cleared: ``Figure.clear`` resets each axes to a new empty one (ticks,
+        spines, limits) before dropping it, work thrown away with the figure. Call it once the chart is
+        saved or shown: the figure is empty afterwards.
+        """
+        for ax in self.figure.get_axes():
+            ax.remove()
         self.figure.clear()
+        self.axes = {}
 
 
 @dataclass

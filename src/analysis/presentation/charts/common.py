@@ -213,7 +213,8 @@ def aggregate_series(d: pd.DataFrame, members: list[str], statistic: str) -> pd.
 def plotted_rows(src: pd.DataFrame, rows: pd.DataFrame, **extra) -> pd.DataFrame:
     """The CSV shape: country iso3 + name + group, indicator, year, value, unit, source, vintage."""
     names, groups = names_of(rows), groups_of(rows)
-    out = pd.DataFrame({
+    # The extra columns go into the one constructor: added one by one, each copied the whole frame again.
+    return pd.DataFrame({
         "iso3": src["iso3"].astype("string").to_numpy(),
         "country": [names.get(i, i) for i in src["iso3"]],
         "group": [groups.get(i, "other") for i in src["iso3"]],
@@ -224,19 +225,19 @@ def plotted_rows(src: pd.DataFrame, rows: pd.DataFrame, **extra) -> pd.DataFrame
         "source_id": src["source_id"].astype("string").to_numpy(),
         "vintage": src["vintage"].astype("string").to_numpy(),
         "projection": src["projection"].astype("boolean").to_numpy() if "projection" in src else pd.NA,
-    })
-    for k, v in extra.items():
-        out[k] = v
-    return out
+        **extra,
+    }, index=pd.RangeIndex(len(src)))
 
 
-def no_data_rows(missing: list[str], rows: pd.DataFrame, indicator_id: str, unit: str) -> pd.DataFrame:
+def no_data_rows(missing: list[str], rows: pd.DataFrame, indicator_id: str, unit: str, **extra) -> pd.DataFrame:
+    """The CSV rows of the countries drawn as "no data"; ``extra``: further columns (role, panel...)."""
     names, groups = names_of(rows), groups_of(rows)
     return pd.DataFrame({
         "iso3": pd.array(missing, dtype="string"), "country": [names.get(i, i) for i in missing],
         "group": [groups.get(i, "other") for i in missing], "indicator_id": indicator_id,
         "year": pd.array([pd.NA] * len(missing), dtype="Int64"), "value": np.nan, "unit": unit,
         "source_id": pd.NA, "vintage": pd.NA, "projection": pd.array([pd.NA] * len(missing), dtype="boolean"),
+        **extra,
     })
 
 

@@ -178,7 +178,7 @@ def _table(p: _Panels, aggs: dict, labels: Mapping[str, str], unit: str, connect
                 extra["pair_difference"] = [_pair_gap(p, ids[0], ids[1], i) for i in have]
             parts.append(plotted_rows(rows, p.rows, role="country", panel=title, series=labels[s], **extra))
             miss = [i for i in p.labels if i not in lat.index]
-            parts.append(no_data_rows(miss, p.rows, s, unit).assign(role="no data", panel=title, series=labels[s]))
+            parts.append(no_data_rows(miss, p.rows, s, unit, role="no data", panel=title, series=labels[s]))
             value, n, total = aggs.get(s, (math.nan, 0, 0))
             if not math.isnan(value):
                 parts.append(_aggregate_row(s, value, unit, n, total, title, labels[s]))
