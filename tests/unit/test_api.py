@@ -327,3 +327,171 @@ def test_aggregate_results_follow_the_store_and_a_caller_cannot_change_them(sdir
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     again = api.aggregate("pop_65plus_share", group="ASEAN10", stat="both", min_coverage=0.2, processed_dir=directory)
     assert (again["value"].dropna() == 2 * expected["value"].dropna()).all() and expected["value"].notna().any()
+
+
+# ---------------------------------------------------------------- stored latest values and aggregates
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """A function to call an API function with the stored rule tables ignored: the results computed from the
+    indicators table, as without a build's tables."""
+
+    def call(function, *args, **kwargs):
+        with monkeypatch.context() as mp:
+            mp.setattr(store, "rule_table_version", lambda *a, **k: None)
+            api._latest_cached.cache_clear()
+            api._aggregate_cached.cache_clear()
+            return function(*args, **kwargs)
+
+    yield call
+    api._latest_cached.cache_clear()
+    api._aggregate_cached.cache_clear()
+
+
+def stored_only(monkeypatch):
+    """Make computing latest values and aggregates an error: what follows must read the stored tables."""
+    api._latest_cached.cache_clear()
+    api._aggregate_cached.cache_clear()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed although the stored table answers")
+
+    monkeypatch.setattr(api, "compute_latest", refuse)
+    monkeypatch.setattr(api.agg_rules, "compute_aggregates", refuse)
+
+
+def counted(mp: pytest.MonkeyPatch, owner, name: str) -> list[int]:
+    """The calls of ``owner.name`` (still called) from here on, one item each."""
+    calls, real = [], getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    mp.setattr(owner, name, wrapper)
+    return calls
+
+
+LATEST_COUNTRIES = ["FOCUS", "ASEAN", "ASEAN+3", "PLUS_THREE", None, ["ccc", "AAA"], ["DDD"]]
+
+
+@pytest.mark.parametrize("countries", LATEST_COUNTRIES)
+def test_stored_latest_values_are_the_computed_ones(sdir, computed, monkeypatch, countries):
+    current = sorted(store.current_indicator_ids(sdir))
+    # EEE (a member without any data) is not in the stored table; a group with it is computed.
+    reporting = set(store.read_table("latest", sdir)["iso3"])
+    asked = api.resolve_countries(countries, processed_dir=sdir)
+    expected = {ids: computed(api.latest, list(ids), countries, processed_dir=sdir)
+                for ids in [(i,) for i in current] + [tuple(current)]}
+    expected[None] = computed(api.latest, None, countries, processed_dir=sdir)
+    if asked is None or set(asked) <= reporting:
+        stored_only(monkeypatch)
+    for ids, frame in expected.items():
+        got = api.latest(None if ids is None else list(ids), countries, processed_dir=sdir)
+        pd.testing.assert_frame_equal(got, frame, check_dtype=True)
+
+
+def test_stored_latest_answers_only_the_build_question(sdir, computed, monkeypatch):
+    ids = ["pop_total", WINDOWED]
+    for kwargs in ({"window": 3}, {"ref_year": 2001}, {"include_projections": True}):
+        expected = computed(api.latest, ids, "FOCUS", **kwargs, processed_dir=sdir)
+        api._latest_cached.cache_clear()
+        with monkeypatch.context() as mp:
+            calls = counted(mp, api, "compute_latest")
+            pd.testing.assert_frame_equal(api.latest(ids, "FOCUS", **kwargs, processed_dir=sdir), expected)
+        assert calls == [1]
+
+
+def test_a_series_that_is_not_current_is_computed_not_read_from_the_stored_tables(sdir, computed, monkeypatch):
+    # The build reads current rows only; a named series that is not current (an older vintage) reads all its rows.
+    older = "pop_65plus_share"
+    monkeypatch.setattr(store, "current_indicator_ids", lambda *a, **k: store.indicator_ids(sdir) - {older})
+    expected = (computed(api.latest, older, "FOCUS", processed_dir=sdir),
+                computed(api.aggregate, older, "ASEAN+3", processed_dir=sdir))
+    stored_only(monkeypatch)
+    with pytest.raises(AssertionError, match="computed although"):
+        api.latest(older, "FOCUS", processed_dir=sdir)
+    with pytest.raises(AssertionError, match="computed although"):
+        api.aggregate(older, "ASEAN+3", processed_dir=sdir)
+    assert all(len(frame) for frame in expected)
+
+
+@pytest.mark.parametrize("stat", ["median", "weighted_mean", "both"])
+def test_stored_aggregates_are_the_computed_ones(sdir, computed, monkeypatch, stat):
+    current = sorted(store.current_indicator_ids(sdir))
+    cases = [(ids, group, years) for group in settings.AGGREGATE_GROUPS
+             for ids, years in [*[([i], None) for i in current], *[(current, y) for y in (None, (2000, 2001), [2002])]]]
+    expected = [computed(api.aggregate, ids, group=group, years=years, stat=stat, processed_dir=sdir)
+                for ids, group, years in cases]
+    stored_only(monkeypatch)
+    for (ids, group, years), frame in zip(cases, expected):
+        pd.testing.assert_frame_equal(api.aggregate(ids, group=group, years=years, stat=stat, processed_dir=sdir),
+                                      frame, check_dtype=True)
+
+
+def test_aggregates_the_build_did_not_store_are_computed(sdir, computed, monkeypatch):
+    ids = ["pop_65plus_share"]
+    for kwargs in ({"group": "FOCUS"}, {"min_coverage": 0.2}, {"on": BBB_JOINS}):
+        expected = computed(api.aggregate, ids, stat="both", processed_dir=sdir, **kwargs)
+        api._aggregate_cached.cache_clear()
+        with monkeypatch.context() as mp:
+            calls = counted(mp, api.agg_rules, "compute_aggregates")
+            pd.testing.assert_frame_equal(api.aggregate(ids, stat="both", processed_dir=sdir, **kwargs), expected)
+        assert calls == [1] and len(expected)
+    # Joining the day after the build's as_of, BBB is in ASEAN's composition on that day only.
+    assert "BBB" in computed(api.aggregate, ids, stat="both", on=BBB_JOINS, processed_dir=sdir)["composition"][0]
+    assert "BBB" not in api.aggregate(ids, stat="both", processed_dir=sdir)["composition"][0]
+
+
+def rewrite_rule_table(directory: Path, name: str, change, *, record: bool) -> None:
+    """Write ``name`` changed by ``change`` (a frame -> frame function), as a rebuild would when ``record``
+    (the manifest then records its new sha256), else behind the manifest's back."""
+    from analysis.core.fingerprint import file_sha256
+    from analysis.pipeline.build import write_table
+
+    path = store.table_path(name, directory)
+    before = path.stat().st_mtime_ns
+    write_table(name, change(store.read_table(name, directory)), path)
+    os.utime(path, ns=(before + 10**9, before + 10**9))
+    if record:
+        manifest_path = directory / store.MANIFEST
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["outputs"][name]["sha256"] = file_sha256(path)
+        manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_rebuilt_latest_table_is_read_and_one_written_after_the_build_is_not(sdir, tmp_path, computed):
+    directory = copy_of(sdir, tmp_path)
+    ids = ["pop_total", WINDOWED]
+    first = api.latest(ids, ["AAA", "CCC"], processed_dir=directory)
+    assert first["value"].notna().any()
+
+    def doubled(frame):
+        return frame.assign(value=frame["value"] * 2)
+
+    rewrite_rule_table(directory, "latest", doubled, record=True)
+    api._latest_cached.cache_clear()  # the indicators file did not change: the cached result would stay
+    again = api.latest(ids, ["AAA", "CCC"], processed_dir=directory)
+    pd.testing.assert_series_equal(again["value"], first["value"] * 2)
+    rewrite_rule_table(directory, "latest", doubled, record=False)
+    api._latest_cached.cache_clear()
+    pd.testing.assert_frame_equal(api.latest(ids, ["AAA", "CCC"], processed_dir=directory), first)
+
+
+def test_a_rebuilt_aggregates_table_is_read_and_one_written_after_the_build_is_not(sdir, tmp_path):
+    directory = copy_of(sdir, tmp_path)
+    first = api.aggregate("pop_total", group="ASEAN+3", stat="median", processed_dir=directory)
+    assert len(first)
+
+    def one_more(frame):  # no synthetic group reaches the coverage for a value: the counts show the change
+        return frame.assign(n=frame["n"] + 1)
+
+    rewrite_rule_table(directory, "aggregates", one_more, record=True)
+    api._aggregate_cached.cache_clear()
+    again = api.aggregate("pop_total", group="ASEAN+3", stat="median", processed_dir=directory)
+    pd.testing.assert_series_equal(again["n"], first["n"] + 1)
+    rewrite_rule_table(directory, "aggregates", one_more, record=False)
+    api._aggregate_cached.cache_clear()
+    pd.testing.assert_frame_equal(api.aggregate("pop_total", group="ASEAN+3", stat="median",
+                                                processed_dir=directory), first)

@@ -18,7 +18,11 @@ The rules (latest value in a window, group aggregates, bands, membership on a da
 functions in :mod:`analysis.rules`; the build uses them to write ``latest.parquet`` and
 ``aggregates.parquet``, and the API calls the same functions with the same declared parameters
 (windows from the catalogue, ``as_of`` and coverage from :mod:`analysis.core.settings`), so stored
-and on-the-fly results agree. Presentation (charts, report, notebooks) asks this module only.
+and on-the-fly results agree. Where the question is the build's own (its windows, coverage and
+composition, current series, economies it covered) :func:`latest` and :func:`aggregate` read those
+stored tables instead of computing again, provided the manifest vouches that they were computed from
+the indicators and countries tables beside them; otherwise they compute. Presentation (charts,
+report, notebooks) asks this module only.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -295,6 +300,10 @@ def _latest_cached(ind: tuple[str, ...], iso: tuple[str, ...] | None, windows: t
 
 def _latest_frame(ind: list[str] | None, iso: list[str] | None, window: int | dict[str, int] | None,
                   ref_year: int | None, include_projections: bool, processed_dir) -> pd.DataFrame:
+    if ref_year is None and not include_projections:  # the build's own question, for its windows
+        stored = _stored_latest(ind, iso, window, processed_dir)
+        if stored is not None:
+            return stored
     data = _without_suspect(store.read_indicators(ind, None, None, processed_dir=processed_dir))
     if not isinstance(window, dict):
         ids = ind if ind is not None else sorted(data["indicator_id"].astype(str).unique())
@@ -302,6 +311,67 @@ def _latest_frame(ind: list[str] | None, iso: list[str] | None, window: int | di
     out = compute_latest(data, window=window, ref_year=ref_year, include_projections=include_projections, iso3=iso)
     out = out.sort_values(["indicator_id", "iso3"], kind="stable").reset_index(drop=True)
     return _with_names(out, processed_dir)
+
+
+class _StoredLatest(NamedTuple):
+    """``latest.parquet`` with the country names, and where each indicator's rows are."""
+
+    frame: pd.DataFrame  # sorted by indicator_id, iso3, as the build writes it; the API's columns and dtypes
+    spans: dict[str, tuple[int, int]]  # indicator_id -> (first row, rows)
+    windows: dict[str, int]  # indicator_id -> the window the build used
+    economies: tuple[str, ...]  # every economy the build covered (each indicator has a row for each), sorted
+
+
+def _stored_latest(ind: list[str] | None, iso: list[str] | None, window: int | dict[str, int] | None,
+                   processed_dir) -> pd.DataFrame | None:
+    """The latest values as the build stored them (:func:`compute_latest` over every economy with the catalogue
+    windows), where they answer the question asked: every indicator named is a current series (the build reads
+    current rows only), each window is the one the build used, and every country asked is one the build covered.
+    None otherwise (or without a stored table the store vouches for): the caller computes."""
+    version = store.rule_table_version("latest", processed_dir)
+    if version is None:
+        return None
+    stored = _latest_index(version)
+    if ind is not None and not set(ind) <= store.current_indicator_ids(processed_dir):
+        return None
+    # A current indicator missing from the table has no usable row: computing would give it no row either.
+    ids = sorted(stored.spans if ind is None else {i for i in ind if i in stored.spans})
+    if not ids or not _same_windows(ids, window, stored.windows):
+        return None
+    if iso is None:  # every economy with a usable row of the indicators read, as compute_latest takes them
+        iso = stored.economies if ind is None else _reporting(ind, processed_dir)
+    elif not set(iso) <= set(stored.economies):
+        return None
+    rows = np.concatenate([np.arange(start, start + n) for start, n in (stored.spans[i] for i in ids)])
+    rows = rows[stored.frame["iso3"].take(rows).isin(iso).to_numpy(dtype=bool)]
+    return stored.frame.take(rows).reset_index(drop=True) if len(rows) else None
+
+
+def _same_windows(ids: list[str], window: int | dict[str, int] | None, used: dict[str, int]) -> bool:
+    """Whether the windows asked (one for all, one per indicator, or None: the catalogue's) are the build's."""
+    if isinstance(window, dict):
+        return all(window[i] == used[i] for i in ids)
+    return all((window if window is not None else window_of(i)) == used[i] for i in ids)
+
+
+def _reporting(ind: list[str], processed_dir) -> list[str]:
+    """The economies with a usable row of any of ``ind``: those :func:`compute_latest` gives rows by default."""
+    rows = _without_suspect(store.read_indicators(ind, processed_dir=processed_dir, columns=["iso3", "flag"]))
+    return sorted(rows["iso3"].astype(str).unique())
+
+
+@lru_cache(maxsize=4)
+def _latest_index(version: tuple) -> _StoredLatest:
+    """``latest.parquet`` named and indexed once per version of it and of the files it was computed from."""
+    processed_dir = Path(version[0][0]).parent
+    frame = _with_names(store.read_table("latest", processed_dir), processed_dir)
+    ids = frame["indicator_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=np.int64)
+    stops = np.r_[starts[1:], len(ids)].astype(np.int64)
+    spans = {str(ids[a]): (int(a), int(b - a)) for a, b in zip(starts, stops)}
+    windows = frame["window"].to_numpy()
+    return _StoredLatest(frame, spans, {i: int(windows[a]) for i, (a, _) in spans.items()},
+                         tuple(sorted(frame["iso3"].astype(str).unique())))
 
 
 def latest_window(latest_frame: pd.DataFrame) -> tuple[int, int] | None:
@@ -353,6 +423,9 @@ def _aggregate_cached(ind: tuple[str, ...], group: str, years: Years, stat: str,
     """:func:`aggregate` per store version (``versions``: the indicators and countries files read) and
     resolved arguments: notebooks ask for the same group series again, and each computation reads every
     economy's rows of the indicators and of the population."""
+    stored = _stored_aggregates(ind, group, years, stat, min_coverage, on, processed_dir)
+    if stored is not None:
+        return stored
     weight = settings.WEIGHT_INDICATOR
     wanted = list(ind) + ([weight] if weight not in ind else [])
     known = store.indicator_ids(processed_dir)
@@ -364,6 +437,33 @@ def _aggregate_cached(ind: tuple[str, ...], group: str, years: Years, stat: str,
     wide = wide.loc[wide["indicator_id"].isin(ind).to_numpy(dtype=bool)]
     wide = wide.loc[_year_mask(wide["year"], years)]
     return agg_rules.aggregates_long(wide, stat)
+
+
+def _stored_aggregates(ind: tuple[str, ...], group: str, years: Years, stat: str, min_coverage: float,
+                       on: str | date, processed_dir) -> pd.DataFrame | None:
+    """The group statistics as the build stored them, where they answer the question asked: the coverage the
+    build used (the setting), current series only (the build reads current rows only), and the group stored
+    with the composition ``on`` gives. None otherwise (or without a stored table the store vouches for)."""
+    if min_coverage != settings.MIN_COVERAGE or not set(ind) <= store.current_indicator_ids(processed_dir):
+        return None
+    version = store.rule_table_version("aggregates", processed_dir)
+    if version is None:
+        return None
+    wide = _stored_group(version, group)
+    composition = ",".join(_group_members(group, on, store.file_version("countries", processed_dir)))
+    if wide.empty or (wide["composition"] != composition).any():
+        return None
+    # A current indicator missing from the table has no usable value: computing would give it no row either.
+    wide = wide.loc[wide["indicator_id"].isin(ind).to_numpy(dtype=bool)]
+    wide = wide.loc[_year_mask(wide["year"], years)]
+    return agg_rules.aggregates_long(wide, stat)
+
+
+@lru_cache(maxsize=16)
+def _stored_group(version: tuple, group: str) -> pd.DataFrame:
+    """One group's rows of ``aggregates.parquet`` (read once per version of it and of its inputs)."""
+    table = store.read_table("aggregates", Path(version[0][0]).parent)
+    return table.loc[(table["group"] == group).to_numpy(dtype=bool)]
 
 
 def aggregate_members(df: pd.DataFrame, members: Sequence[str], *, label: str = "group",

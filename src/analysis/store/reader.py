@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from analysis.config import tables
 from analysis.core import paths
 from analysis.core.errors import StoreError
+from analysis.core.fingerprint import file_sha256
 
 INDICATORS = "indicators"
 SOURCE_AGGREGATES = "source_aggregates"
@@ -279,6 +280,7 @@ def clear_cache() -> None:
     _spans.cache_clear()
     _ids.cache_clear()
     _current_ids.cache_clear()
+    _built_together.cache_clear()
 
 
 def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
@@ -289,6 +291,52 @@ def indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
 def current_indicator_ids(processed_dir: Path | str | None = None) -> frozenset[str]:
     """The indicator ids with current rows (the current series of their concepts)."""
     return _current_ids(*_signature(INDICATORS, processed_dir))
+
+
+#: The tables the build computes with the rules (:mod:`analysis.rules`) from the indicators and countries tables.
+RULE_TABLES = ("latest", "aggregates")
+#: What a rule table is computed from, besides itself.
+_RULE_INPUTS = (INDICATORS, "countries")
+
+
+def rule_table_version(name: str, processed_dir: Path | str | None = None) -> tuple | None:
+    """A key for ``latest`` or ``aggregates`` (the versions of it, of the files it was computed from and of the
+    manifest) when the store vouches that the build computed it from the indicators and countries tables there
+    now; None when it cannot: a file or the manifest missing, or a file other than the one the manifest records
+    (written after the build, e.g. by hand or by a test). The API then computes instead of reading it."""
+    if name not in RULE_TABLES:
+        raise ValueError(f"{name!r} is not one of the rule tables {RULE_TABLES}")
+    manifest = store_dir(processed_dir) / MANIFEST
+    try:
+        versions = tuple(_signature(n, processed_dir) for n in (name, *_RULE_INPUTS))
+        st = manifest.stat()
+    except (StoreError, FileNotFoundError):
+        return None
+    key = (*versions, (str(manifest), st.st_mtime_ns, st.st_size))
+    return key if _built_together(key) else None
+
+
+@lru_cache(maxsize=16)
+def _built_together(key: tuple) -> bool:
+    """Whether every file of ``key`` but the manifest (its last item) has the sha256 the manifest records for it:
+    hashed once per version of the files (a few milliseconds for the indicators table)."""
+    *versions, manifest = key
+    try:
+        recorded = read_manifest(Path(manifest[0]).parent).get("outputs", {})
+    except StoreError:  # a damaged manifest vouches for nothing
+        return False
+    for path, _, _ in versions:
+        entry = recorded.get(Path(path).stem)
+        if not isinstance(entry, dict) or entry.get("sha256") != _sha256(path):
+            return False
+    return True
+
+
+def _sha256(path: str) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
 
 
 def has_manifest(processed_dir: Path | str | None = None) -> bool:
