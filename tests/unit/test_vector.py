@@ -7,9 +7,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
+import pypdf
 import pytest
 from matplotlib import patheffects
+from matplotlib.backends import backend_pdf
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from analysis.presentation.charts import layout, style, vector
 
@@ -125,3 +128,73 @@ def test_the_layout_check_of_the_listed_artists_is_the_check_of_the_figure():
         vector.render_pdf_svg(_synthetic_figure(), METADATA, on_drawn=check)
     listed, found = checks[0]
     assert listed == found and listed["overlaps"]
+
+
+# ----------------------------------------------------------------------------- several pages (vector.PdfPages)
+PAGES_METADATA = {**METADATA["pdf"], "Title": "Synthetic pages"}
+
+
+def _text_page(k: int) -> Figure:
+    """A hand-laid page of text: several fonts, sizes, weights and styles, rotated and multi-line text,
+    with a line and a dot strip as the profiles draw them."""
+    fig = Figure(figsize=(8.27, 11.69), layout="none")
+    fig.text(0.05, 0.95, f"Synthetic page {k}", fontsize=20, fontweight="bold", va="top", color="#1f77b4")
+    fig.text(0.05, 0.9, "Serif ▲ ● ▼ – with ﬁ", family="serif", fontsize=9.5 + k, style="italic", va="top")
+    fig.text(0.05, 0.85, "first line\nsecond, longer line\nthird", fontsize=7.2, linespacing=1.15, va="top")
+    fig.text(0.95, 0.85, "Monospace → right", family="monospace", fontsize=6.3, ha="right", va="top")
+    fig.text(0.5, 0.5, f"rotated {k}", rotation=30 + 15 * k, fontsize=11, ha="center")
+    fig.text(0.1, 0.3, "vertical\ntext", rotation=90, fontsize=8.2, fontweight="bold")
+    fig.add_artist(Line2D([0.05, 0.95], [0.2, 0.2], color="#999999", lw=0.6))
+    fig.add_artist(Line2D([0.2, 0.3, 0.45], [0.15] * 3, ls="none", marker="o", ms=3, color="#b0b0b0"))
+    fig.text(0.95, 0.02, f"page {k} of 3", fontsize=6.4, ha="right", va="bottom", color="#777777")
+    return fig
+
+
+def _pages_with(pages_class, figures: list[Figure]) -> bytes:
+    buf = io.BytesIO()
+    with pages_class(buf, metadata=dict(PAGES_METADATA)) as pdf:
+        for fig in figures:
+            pdf.savefig(fig)
+    return buf.getvalue()
+
+
+def test_pdf_pages_are_byte_identical_to_matplotlibs():
+    with style.styled():
+        figures = [_text_page(k) for k in (1, 2, 3)] + [_synthetic_figure()]
+        ours = _pages_with(vector.PdfPages, figures)
+        theirs = _pages_with(backend_pdf.PdfPages, figures)
+    assert len(pypdf.PdfReader(io.BytesIO(ours)).pages) == len(figures)
+    assert b"Synthetic pages" in ours
+    assert ours == theirs
+
+
+def test_pdf_pages_written_twice_are_the_same_bytes():
+    """The second file is made from the caches the first filled: still matplotlib's bytes."""
+    with style.styled():
+        first = _pages_with(vector.PdfPages, [_text_page(1), _text_page(2)])
+        again = _pages_with(vector.PdfPages, [_text_page(1), _text_page(2)])
+        theirs = _pages_with(backend_pdf.PdfPages, [_text_page(1), _text_page(2)])
+    assert first == again == theirs
+
+
+def test_pdf_pages_write_nothing_without_a_page():
+    buf = io.BytesIO()
+    with vector.PdfPages(buf, metadata=dict(PAGES_METADATA)):
+        pass
+    assert buf.getvalue() == b""
+
+
+def test_a_page_with_a_layout_engine_is_saved_by_matplotlib_into_the_same_file():
+    """savefig lays such a figure out in a dry draw first: that page is left to savefig itself."""
+    def figures() -> list[Figure]:
+        constrained = Figure(figsize=(6, 4), layout="constrained")
+        constrained.subplots().set_title("Constrained synthetic page")
+        placeholder = _text_page(2)
+        placeholder.set_layout_engine("none")
+        return [_text_page(1), constrained, placeholder]
+
+    with style.styled():
+        ours = _pages_with(vector.PdfPages, figures())
+        theirs = _pages_with(backend_pdf.PdfPages, figures())
+    assert len(pypdf.PdfReader(io.BytesIO(ours)).pages) == 3
+    assert ours == theirs

@@ -6,6 +6,9 @@ matplotlib's own PDF and SVG renderers, so both files come from the same visit (
 rasterised from the PDF). The PDF is byte-identical to ``savefig(format="pdf")`` (tested); the SVG
 places text with the PDF's measurements, which differ from the SVG backend's own by rounding only.
 
+:class:`PdfPages` writes several figures (the report's text pages) into one PDF through the same PDF
+renderer and measurements, byte-identical to matplotlib's ``PdfPages`` (tested).
+
 Only what the project's charts draw is supported: no TeX, no path effects, no agg filters;
 :func:`render_pdf_svg` refuses a figure that asks for them rather than write a wrong file.
 
@@ -41,9 +44,11 @@ POINTS = 72
 _FONT_KEYS = ("font.family", "font.sans-serif", "font.serif", "font.monospace")
 _EXTENTS: dict[tuple, tuple[float, float, float]] = {}
 _EXTENTS_MAX = 50_000
-#: a font's line metrics in font units per FontProperties (see _PairedRenderer._get_font_height_metrics)
+#: a font's line metrics in font units per FontProperties (see _font_height_metrics)
 _LINE_METRICS: dict[tuple, tuple[float, float, float, float] | None] = {}
 
+#: the font files a FontProperties resolves to (see _RendererPdf._get_font_ttf)
+_FONT_PATHS: dict[tuple, list] = {}
 _LAYOUTS: dict[tuple, tuple] = {}
 _LAYOUTS_MAX = 50_000
 #: the size of the text the PDF renderer below is drawing (None: any other PDF, laid out as matplotlib does)
@@ -81,7 +86,21 @@ backend_pdf._text_helpers = _PdfTextLayouts()
 
 
 class _RendererPdf(RendererPdf):
-    """matplotlib's PDF renderer, telling the layouts above the size of the text it draws."""
+    """matplotlib's PDF renderer, telling the layouts above the size of the text it draws, with the font
+    files of a text's properties looked up once per process (every text drawn asks)."""
+
+    def _get_font_ttf(self, prop):
+        key = (prop, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
+        paths = _FONT_PATHS.get(key)
+        if paths is None:
+            if len(_FONT_PATHS) >= _EXTENTS_MAX:
+                _FONT_PATHS.clear()
+            paths = _FONT_PATHS[(prop.copy(), *key[1:])] = fontManager._find_fonts_by_props(prop)
+        # as matplotlib's: the face (shared, per process and thread) reset and sized for the PDF's 72 dpi
+        font = get_font(paths)
+        font.clear()
+        font.set_size(prop.get_size_in_points(), 72)
+        return font
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         token = _DRAWING_SIZE.set(prop.get_size_in_points())
@@ -89,6 +108,23 @@ class _RendererPdf(RendererPdf):
             super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
         finally:
             _DRAWING_SIZE.reset(token)
+
+
+class _MeasuringRendererPdf(_RendererPdf):
+    """The PDF renderer of :class:`PdfPages`: its text extents and line metrics come from the caches
+    the one-pass writer's renderer uses (the same numbers, measured once per process)."""
+
+    def __init__(self, file: PdfFile, image_dpi: float, height: float, width: float, figure: Figure) -> None:
+        super().__init__(file, image_dpi, height, width)
+        self._figure = figure
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        return _text_extent(super().get_text_width_height_descent, s, prop, ismath)
+
+    def _get_font_height_metrics(self, prop):
+        if mpl.rcParams["pdf.use14corefonts"]:  # the core fonts' own metrics, as matplotlib answers
+            return super()._get_font_height_metrics(prop)
+        return _font_height_metrics(prop, self._figure.dpi)
 
 
 class UnsupportedFigure(ValueError):
@@ -140,35 +176,11 @@ class _PairedRenderer(RendererBase):
         return self.pdf.get_canvas_width_height()
 
     def get_text_width_height_descent(self, s, prop, ismath):
-        # The PDF renderer measures at a fixed 72 dpi without hinting, so a text's extent depends only on
-        # the text, its font properties and the fonts they resolve to: measured once per process, not
-        # once per chart (tick labels, country names and footers recur in every chart).
-        key = (s, prop, ismath, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
-        found = _EXTENTS.get(key)
-        if found is None:
-            if len(_EXTENTS) >= _EXTENTS_MAX:
-                _EXTENTS.clear()
-            found = _EXTENTS[(s, prop.copy(), *key[2:])] = self.pdf.get_text_width_height_descent(s, prop, ismath)
-        return found
+        return _text_extent(self.pdf.get_text_width_height_descent, s, prop, ismath)
 
     def _get_font_height_metrics(self, prop):
-        """The line ascent, descent and gap ``Text`` lays out every text with (matplotlib's hook for
-        the PDF backend, which answers "measure as usual" for TrueType fonts).
-
-        Answered as ``Text._get_layout`` measures them itself, from the font's OS/2 or hhea table at
-        the figure's dpi, with the font's numbers looked up once per font properties rather than once
-        for every text laid out (every draw and every extent asks)."""
-        key = (prop, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
-        if key not in _LINE_METRICS:
-            if len(_LINE_METRICS) >= _EXTENTS_MAX:
-                _LINE_METRICS.clear()
-            _LINE_METRICS[(prop.copy(), *key[1:])] = _line_metrics(prop)
-        found = _LINE_METRICS[key]
-        if found is None:
-            return None, None, None
-        gap, ascent, descent, units_per_em = found
-        scale = 1 / units_per_em * prop.get_size_in_points() * self._figure.dpi / 72
-        return ascent * scale, -descent * scale, gap * scale
+        """The line ascent, descent and gap ``Text`` lays out every text with (see :func:`_font_height_metrics`)."""
+        return _font_height_metrics(prop, self._figure.dpi)
 
     def points_to_pixels(self, points):
         return self.pdf.points_to_pixels(points)
@@ -239,6 +251,48 @@ class _PairedRenderer(RendererBase):
         raise UnsupportedFigure("agg filters are not supported by the one-pass PDF/SVG writer")
 
 
+def _measure_key(s, prop, ismath) -> tuple:
+    """What a PDF text extent depends on besides the string: the font properties, the families they
+    resolve through, the hinting the extent is measured with and whether the 14 core fonts stand in."""
+    return (s, prop, ismath, mpl.rcParams["text.hinting"], mpl.rcParams["pdf.use14corefonts"],
+            *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
+
+
+def _text_extent(measure: Callable, s, prop, ismath) -> tuple[float, float, float]:
+    """``measure(s, prop, ismath)`` (a PDF renderer's text extent), made once per process.
+
+    The PDF renderer measures at a fixed 72 dpi, so a text's extent depends only on the text, its font
+    properties and the fonts they resolve to: measured once per process, not once per chart or page
+    (tick labels, country names, headers and footers recur on every one)."""
+    key = _measure_key(s, prop, ismath)
+    found = _EXTENTS.get(key)
+    if found is None:
+        if len(_EXTENTS) >= _EXTENTS_MAX:
+            _EXTENTS.clear()
+        found = _EXTENTS[(s, prop.copy(), *key[2:])] = measure(s, prop, ismath)
+    return found
+
+
+def _font_height_metrics(prop, dpi: float) -> tuple:
+    """The line ascent, descent and gap ``Text`` lays out every text with at ``dpi`` (matplotlib's hook
+    for the PDF backend, which answers "measure as usual" for TrueType fonts).
+
+    Answered as ``Text._get_layout`` measures them itself, from the font's OS/2 or hhea table, with the
+    font's numbers looked up once per font properties rather than once for every text laid out (every
+    draw and every extent asks)."""
+    key = (prop, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
+    if key not in _LINE_METRICS:
+        if len(_LINE_METRICS) >= _EXTENTS_MAX:
+            _LINE_METRICS.clear()
+        _LINE_METRICS[(prop.copy(), *key[1:])] = _line_metrics(prop)
+    found = _LINE_METRICS[key]
+    if found is None:
+        return None, None, None
+    gap, ascent, descent, units_per_em = found
+    scale = 1 / units_per_em * prop.get_size_in_points() * dpi / 72
+    return ascent * scale, -descent * scale, gap * scale
+
+
 def _line_metrics(prop) -> tuple[float, float, float, float] | None:
     """(line gap, ascent, descent, units per em) of the font ``prop`` resolves to, from the tables
     ``Text._get_layout`` reads, in its order; None if the font has neither."""
@@ -249,6 +303,24 @@ def _line_metrics(prop) -> tuple[float, float, float, float] | None:
         if table is not None:
             return (*(table[k] for k in keys), font.get_sfnt_table("head")["unitsPerEm"])
     return None
+
+
+def _remember_glyphs(pdf_file: PdfFile) -> PdfFile:
+    """``pdf_file`` with its glyph tracker answering a glyph it has already tracked from a dict keyed by
+    the font object. The tracker's own lookup builds a font path for every character drawn; a glyph once
+    tracked returns what it returned the first time and changes nothing, so the file is the same."""
+    tracker = pdf_file._character_tracker
+    track, seen = tracker.track_glyph, {}
+
+    def track_glyph(font, chars, glyph):
+        key = (font, chars, glyph)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = track(font, chars, glyph)
+        return found
+
+    tracker.track_glyph = track_glyph
+    return pdf_file
 
 
 def _refuse_unsupported(artists: list) -> None:
@@ -276,7 +348,7 @@ def render_pdf_svg(figure: Figure, metadata: dict[str, dict], on_drawn: Callable
     with (cbook._setattr_cm(figure, dpi=POINTS), cbook._setattr_cm(figure.canvas, _is_saving=True),
           figure._cm_set(**_colours(facecolor, edgecolor))):
         width, height = figure.get_size_inches()
-        pdf_file = PdfFile(pdf_buf, metadata=metadata["pdf"])
+        pdf_file = _remember_glyphs(PdfFile(pdf_buf, metadata=metadata["pdf"]))
         pdf_file.newPage(width, height)
         pdf = MixedModeRenderer(figure, width, height, POINTS, _RendererPdf(pdf_file, POINTS, height, width))
         svg = MixedModeRenderer(figure, width, height, POINTS,
@@ -300,3 +372,65 @@ def _colours(facecolor, edgecolor) -> dict:
     """savefig's rule: a colour other than "auto" replaces the figure's own while saving."""
     return {prop: colour for prop, colour in (("facecolor", facecolor), ("edgecolor", edgecolor))
             if not cbook._str_equal(colour, "auto")}
+
+
+class PdfPages:
+    """Figures written as the pages of one PDF, byte for byte as matplotlib's ``PdfPages`` writes them
+    (tested), with the text measured and laid out through the caches above: the country profiles and
+    the chart pack's front pages repeat their headers, column titles and footers on every page.
+
+    ``target``: a path or binary file; nothing is written when no page is saved (as matplotlib). A page
+    is drawn here when ``savefig`` would only draw it (no layout engine to run, ``savefig.bbox`` not
+    "tight", ``savefig.transparent`` off, as the report's hand-laid pages); any other figure is saved into
+    the same file by matplotlib's own ``savefig``. Save the pages inside the style they are drawn with.
+    """
+
+    def __init__(self, target, metadata: dict | None = None) -> None:
+        self._target, self._metadata = target, metadata
+        self._file: PdfFile | None = None
+
+    def __enter__(self) -> PdfPages:
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
+        self.close()
+
+    def savefig(self, figure: Figure) -> None:
+        """The figure as the next page, as ``savefig`` with the style's settings draws it."""
+        if self._file is None:
+            self._file = _remember_glyphs(PdfFile(self._target, metadata=self._metadata))
+        if not _drawn_as_is(figure):
+            pages = backend_pdf.PdfPages(None)
+            pages._file = self._file  # matplotlib's PdfPages writing a page into this file
+            figure.savefig(pages, format="pdf", backend="pdf")
+            return
+        dpi = mpl.rcParams["savefig.dpi"]
+        if dpi == "figure":
+            dpi = getattr(figure, "_original_dpi", figure.dpi)
+        colours = _colours(mpl.rcParams["savefig.facecolor"], mpl.rcParams["savefig.edgecolor"])
+        # as print_pdf: the figure is drawn at 72 dpi (PDF points), images are sampled at savefig's dpi
+        with (cbook._setattr_cm(figure, dpi=POINTS), cbook._setattr_cm(figure.canvas, _is_saving=True),
+              figure._cm_set(**colours)):
+            width, height = figure.get_size_inches()
+            self._file.newPage(width, height)
+            try:
+                renderer = MixedModeRenderer(figure, width, height, dpi,
+                                             _MeasuringRendererPdf(self._file, dpi, height, width, figure))
+                figure.draw(renderer)
+                renderer.finalize()
+            finally:
+                self._file.endStream()
+
+    def close(self) -> None:
+        """Finish the file (fonts, page tree, cross-reference table)."""
+        if self._file is not None:
+            self._file.finalize()
+            self._file.close()
+            self._file = None
+
+
+def _drawn_as_is(figure: Figure) -> bool:
+    """Whether ``savefig`` would only draw the figure: no layout engine to run first (a dry draw), no
+    bounding box to fit, no transparency to set on its patches."""
+    return (figure.get_layout_engine() is None  # a "none" placeholder: savefig still draws twice
+            and mpl.rcParams["savefig.bbox"] is None and not mpl.rcParams["savefig.transparent"])

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from pypdf.generic import (
     DecodedStreamObject,
@@ -29,7 +28,7 @@ from pypdf.generic import (
 )
 
 from analysis.core import atomic
-from analysis.presentation.charts import style
+from analysis.presentation.charts import style, vector
 from analysis.presentation.gallery import AUTHORS, PACK_TITLE
 from analysis.presentation.report import pages
 from analysis.presentation.report.specs import GROUP_TITLES
@@ -99,7 +98,7 @@ def _text_pdf(sections: list[_Section]) -> tuple[bytes, int]:
     """The matplotlib pages as one PDF (bytes) and their number."""
     buf = io.BytesIO()
     page_no = 0
-    with style.styled(), PdfPages(buf, metadata=dict(PDF_METADATA)) as pdf:
+    with style.styled(), vector.PdfPages(buf, metadata=dict(PDF_METADATA)) as pdf:
         for section in sections:
             for fig in section.figures:
                 page_no += 1
@@ -111,7 +110,7 @@ def _text_pdf(sections: list[_Section]) -> tuple[bytes, int]:
 
 def _chart_frames(drawn, first_page: int) -> bytes:
     buf = io.BytesIO()
-    with style.styled(), PdfPages(buf, metadata=dict(PDF_METADATA)) as pdf:
+    with style.styled(), vector.PdfPages(buf, metadata=dict(PDF_METADATA)) as pdf:
         for k, (spec, _) in enumerate(drawn, start=1):
             fig = _frame(first_page + k - 1, f"Figure {k} · {GROUP_TITLES.get(spec['group'], spec['group'])}")
             pdf.savefig(fig)

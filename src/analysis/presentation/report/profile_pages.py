@@ -9,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Affine2D, Bbox, Transform, TransformedBbox
 
 from analysis.core import atomic
 from analysis.presentation.charts import footer as footer_mod
-from analysis.presentation.charts import palette, style
+from analysis.presentation.charts import palette, style, vector
 from analysis.presentation.charts.layout import fmt
 from analysis.presentation.report.context import ReportContext
 from analysis.presentation.report.pack import PDF_METADATA
@@ -58,7 +57,7 @@ class ProfileWriter:
             figures = draw_profile(note, self.countries)
 
             def writer(tmp: Path) -> None:
-                with PdfPages(tmp, metadata={**PDF_METADATA, "Title": f"{note.name}: country profile"}) as pdf:
+                with vector.PdfPages(tmp, metadata={**PDF_METADATA, "Title": f"{note.name}: country profile"}) as pdf:
                     for fig in figures:
                         pdf.savefig(fig)
 
