@@ -202,17 +202,18 @@ def _draw_cells(ax, cm: pd.DataFrame, vm: pd.DataFrame, tm: pd.DataFrame, cols: 
         for c, iso in enumerate(cols):
             if np.isnan(values[r, c]):
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#f2f2f2", edgecolor="#c8c8c8",
-                                       hatch="///", lw=0, gid=f"nodata-{iso}-{ind}"))
+                                       hatch="///", lw=0, gid=f"nodata-{iso}-{ind}", in_layout=False))
                 continue
             if np.isnan(colours[r, c]):
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="white", edgecolor=NEUTRAL_EDGE, lw=0.6,
-                                       gid=f"neutral-{iso}-{ind}"))
+                                       gid=f"neutral-{iso}-{ind}", in_layout=False))
                 colour = "#111111"
             else:
                 rgba = cmap((colours[r, c] - vmin) / ((vmax - vmin) or 1))
                 colour = "white" if luminance(rgba) < 0.5 else "#111111"
+            # inside its cell, so the layout need not measure it (hundreds of texts; the layout check still does)
             ax.text(c, r, texts[r, c], ha="center", va="center", fontsize=7.2, color=colour,
-                    fontweight="bold" if iso == MEDIAN_COLUMN else "normal")
+                    fontweight="bold" if iso == MEDIAN_COLUMN else "normal", in_layout=False)
 
 
 def _row_label(label: str, unit: str) -> str:
