@@ -112,3 +112,19 @@ def test_a_subset_handed_out_again_is_the_font_fonttools_subsets_from_the_copy(d
     expected = _backend_pdf_ps.font_as_file(font).getvalue()
     font.close()
     assert _embedded(dejavu, gids)[0] == expected
+
+
+def test_the_prepared_faces_are_the_ones_a_pdf_of_mixed_text_subsets():
+    pdf_fonts.install()
+    pdf_fonts._base.cache_clear()
+    prepared = pdf_fonts.prepare()
+    assert len(prepared) == len(set(prepared)) >= 2 and pdf_fonts._base.cache_info().misses == len(prepared)
+    fig = Figure(figsize=(6, 1))
+    for k, (weight, slant) in enumerate([("normal", "normal"), ("bold", "normal"), ("normal", "italic"),
+                                         ("bold", "italic")]):
+        fig.text(0.02, 0.1 + 0.2 * k, "synthetic label 45.2", fontweight=weight, fontstyle=slant)
+    with mpl.rc_context({"pdf.fonttype": 42}):
+        fig.savefig(io.BytesIO(), format="pdf")
+    # every face the PDF embedded was found prepared: no reduced copy was made while writing it
+    assert pdf_fonts._base.cache_info().misses == len(prepared)
+    assert pdf_fonts._base.cache_info().hits >= 1

@@ -324,16 +324,17 @@ def _card(meta_path: Path, reports: Path, project: str) -> Card:
     sources = _source_lines(meta)
     search = " ".join([title, str(meta.get("subtitle", "")), kind, *sources, *facts.countries, facts.years]).lower()
     return Card(id=_anchor(href), href=href, title=title, subtitle=str(meta.get("subtitle", "")), kind=kind,
-                thumb=_thumbnail(reports, rel), alt=alt, years=facts.years, sources=sources,
+                thumb=thumbnail(reports, rel), alt=alt, years=facts.years, sources=sources,
                 countries=facts.countries, links=_links(meta_path, href, title), cite=_cite(title, href, meta, project),
                 search=search)
 
 
 # ----------------------------------------------------------------------------- thumbnails
-def _thumbnail(reports: Path, rel: Path) -> str:
-    """A small PNG beside the gallery (reports/thumbnails/…), named after the chart and a hash of its
-    PDF: drawn once per drawing, however often the job copies or redraws the same chart. The full
-    image when the chart has no PDF that PDFium can read."""
+def thumbnail(reports: Path, rel: Path) -> str:
+    """The thumbnail of the chart ``rel`` (``figures/<folder>/<name>``, relative to ``reports``), drawn if
+    not yet: a small PNG beside the gallery (reports/thumbnails/…), named after the chart and a hash of
+    its PDF, so drawn once per drawing however often the job copies or redraws the same chart, and by
+    whichever process saved the chart. The full image when the chart has no PDF that PDFium can read."""
     try:
         pdf = (reports / rel.with_suffix(".pdf")).read_bytes()
     except OSError:
@@ -387,7 +388,7 @@ def draw_thumbnails(reports: Path, folder: str) -> int:
     figures = reports / "figures" / folder
     for meta_path in sorted(figures.glob("*.json")) if figures.is_dir() else []:
         rel = meta_path.relative_to(reports).with_suffix("")
-        made += _thumbnail(reports, rel) != rel.with_suffix(".png").as_posix()
+        made += thumbnail(reports, rel) != rel.with_suffix(".png").as_posix()
     return made
 
 

@@ -28,6 +28,7 @@ import io
 from fontTools import subset
 from fontTools.ttLib import TTFont, TTLibError
 from matplotlib.backends import _backend_pdf_ps
+from matplotlib.font_manager import FontProperties, findfont
 
 #: Characters of the copy: Latin-1 and Latin Extended-A, dashes, quotes, bullets and the ellipsis,
 #: super/subscripts and currency, arrows, minus and the comparison signs, geometric shapes (▲●▼) and the
@@ -122,3 +123,15 @@ def get_glyphs_subset(fontfile, glyphs):
 def install() -> None:
     """Route matplotlib's PDF font subsetting through :func:`get_glyphs_subset` (idempotent)."""
     _backend_pdf_ps.get_glyphs_subset = get_glyphs_subset
+
+
+def prepare() -> list[str]:
+    """Make the reduced copy of each face the current style's text resolves to (regular, bold, italic and
+    bold italic) now, and return their files. A process about to fork workers that write PDFs (the
+    report) makes them once for all of them, instead of once in each worker and again in itself."""
+    faces = {findfont(FontProperties(weight=weight, style=slant))
+             for weight in ("normal", "bold") for slant in ("normal", "italic")}
+    # keyed as get_glyphs_subset asks for them: the file's path and the face's index in it
+    for face in faces:
+        _base(str(face), getattr(face, "face_index", 0))
+    return sorted(str(face) for face in faces)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from analysis.core import atomic, paths
 from analysis.presentation import charts, workbook
+from analysis.presentation.charts import pdf_fonts, style
 from analysis.presentation.datapackage import write_data_package
-from analysis.presentation.gallery import PACK_SUBDIR, project_title_version, render_gallery, write_gallery
+from analysis.presentation.gallery import PACK_SUBDIR, project_title_version, thumbnail, write_gallery
 from analysis.presentation.report import pages, parallel
 from analysis.presentation.report import profile_pages as _profiles
 from analysis.presentation.report.context import ReportContext, Skip, make_context
@@ -95,6 +96,7 @@ class _Tasks:
         name = f"{k:02d}-{spec['name']}"
         charts.save(chart, name, PACK_SUBDIR, root=self.reports / "figures")
         chart.close()  # the pack places the saved PDF: the figure is not drawn again
+        thumbnail(self.reports, Path("figures") / PACK_SUBDIR / name)  # for the gallery, here on both cores
         return _ChartDone(spec, name, DrawnChart(title=chart.title, sources=chart.sources))
 
     def data_package(self):
@@ -178,18 +180,20 @@ def build_reports(force: bool = False, *, processed_dir: Path | None = None, rep
     ctx = make_context(processed_dir)
     result = ReportResult()
     codes = _profiles.profile_codes(profiles)
-    # made before the workers start, so that they inherit what every profile shares
+    # made before the workers start, so that they inherit what every profile shares, and the reduced
+    # font copies every PDF subsets (made once here, not in each worker and again for the pack)
     writer = _profiles.ProfileWriter(ctx, reports / "profiles", codes) if codes else None
+    with style.styled():
+        pdf_fonts.prepare()
     tasks = ([("chart", (k, spec)) for k, spec in enumerate(specs, start=1)]
              + [("profile", iso3) for iso3 in codes] + [("data_package", None)])
     with parallel.ordered_results(_Tasks(ctx, reports, writer), tasks, parallel.jobs_or_default(jobs),
                                   first=_start_key) as done:
         # this process works while the workers do: the key messages and the themes page during the charts,
-        # then (once every chart is saved) the pack and the gallery's thumbnails during the profiles
+        # then (once every chart is saved) the pack during the profiles
         front = key_message_pages(ctx), pages.themes_lines()
         drawn = _collect_charts([next(done) for _ in specs], result, progress)
         _write_pack(reports, drawn, front, result)
-        render_gallery(reports)  # the page comes later, with the profiles and workbook; the thumbnails stay
         rest = list(done)
     notes = dict(zip(codes, rest[:len(codes)]))
     result.profiles = [reports / "profiles" / f"{iso3}.pdf" for iso3 in codes]
