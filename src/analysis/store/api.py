@@ -332,7 +332,7 @@ def _stored_latest(ind: list[str] | None, iso: list[str] | None, window: int | d
     if version is None:
         return None
     stored = _latest_index(version)
-    if ind is not None and not set(ind) <= store.current_indicator_ids(processed_dir):
+    if stored is None or (ind is not None and not set(ind) <= store.current_indicator_ids(processed_dir)):
         return None
     # A current indicator missing from the table has no usable row: computing would give it no row either.
     ids = sorted(stored.spans if ind is None else {i for i in ind if i in stored.spans})
@@ -361,14 +361,14 @@ def _reporting(ind: list[str], processed_dir) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _latest_index(version: tuple) -> _StoredLatest:
-    """``latest.parquet`` named and indexed once per version of it and of the files it was computed from."""
+def _latest_index(version: tuple) -> _StoredLatest | None:
+    """``latest.parquet`` named and indexed once per version of it and of the files it was computed from;
+    None for a table not kept sorted by indicator (the reader's spans say so)."""
     processed_dir = Path(version[0][0]).parent
+    spans = store.indicator_spans("latest", processed_dir)
+    if spans is None:
+        return None
     frame = _with_names(store.read_table("latest", processed_dir), processed_dir)
-    ids = frame["indicator_id"].to_numpy(dtype=object)
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=np.int64)
-    stops = np.r_[starts[1:], len(ids)].astype(np.int64)
-    spans = {str(ids[a]): (int(a), int(b - a)) for a, b in zip(starts, stops)}
     windows = frame["window"].to_numpy()
     return _StoredLatest(frame, spans, {i: int(windows[a]) for i, (a, _) in spans.items()},
                          tuple(sorted(frame["iso3"].astype(str).unique())))

@@ -168,6 +168,12 @@ def _spans(name: str, path: str, mtime_ns: int, size: int) -> dict[str, tuple[in
     return {ids[codes[start]]: (int(start), int(stop - start)) for start, stop in zip(starts, stops)}
 
 
+def indicator_spans(name: str, processed_dir: Path | str | None = None) -> dict[str, tuple[int, int]] | None:
+    """indicator_id -> (first row, rows) of a stored table the build keeps sorted by indicator, as row positions
+    of :func:`read_table`'s frame; None when some id's rows are not one run."""
+    return _spans(name, *_signature(name, processed_dir))
+
+
 def _unreadable(name: str, path: Path, exc: Exception) -> StoreError:
     """Why a file cannot be read: an older layout (declared columns missing) or damage."""
     shown = paths.relative_to_root(path)
