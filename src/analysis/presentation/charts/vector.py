@@ -42,15 +42,16 @@ POINTS = 72
 
 #: the rcParams a FontProperties' family list is resolved with
 _FONT_KEYS = ("font.family", "font.sans-serif", "font.serif", "font.monospace")
+#: entries each per-process cache below holds before it starts again (a bound the charts never reach)
+_KEPT_MAX = 50_000
 _EXTENTS: dict[tuple, tuple[float, float, float]] = {}
-_EXTENTS_MAX = 50_000
 #: a font's line metrics in font units per FontProperties (see _font_height_metrics)
 _LINE_METRICS: dict[tuple, tuple[float, float, float, float] | None] = {}
 
 #: the font files a FontProperties resolves to (see _RendererPdf._get_font_ttf)
 _FONT_PATHS: dict[tuple, list] = {}
 _LAYOUTS: dict[tuple, tuple] = {}
-_LAYOUTS_MAX = 50_000
+_MISSING = object()
 #: the size of the text the PDF renderer below is drawing (None: any other PDF, laid out as matplotlib does)
 _DRAWING_SIZE: contextvars.ContextVar[float | None] = contextvars.ContextVar("pdf_text_size", default=None)
 
@@ -75,7 +76,7 @@ class _PdfTextLayouts:
         except TypeError:  # features or language given as a list: not cached
             return _text_helpers.layout(string, font, features=features, language=language)
         if found is None or found[0] is not font:  # the font object is kept, so its id is not reused
-            if len(_LAYOUTS) >= _LAYOUTS_MAX:
+            if len(_LAYOUTS) >= _KEPT_MAX:
                 _LAYOUTS.clear()
             items = tuple(font._layout(string, LoadFlags.NO_HINTING, features=features, language=language))
             found = _LAYOUTS[key] = (font, items)
@@ -90,12 +91,7 @@ class _RendererPdf(RendererPdf):
     files of a text's properties looked up once per process (every text drawn asks)."""
 
     def _get_font_ttf(self, prop):
-        key = (prop, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
-        paths = _FONT_PATHS.get(key)
-        if paths is None:
-            if len(_FONT_PATHS) >= _EXTENTS_MAX:
-                _FONT_PATHS.clear()
-            paths = _FONT_PATHS[(prop.copy(), *key[1:])] = fontManager._find_fonts_by_props(prop)
+        paths = _per_props(_FONT_PATHS, _props_key(prop), prop, lambda: fontManager._find_fonts_by_props(prop))
         # as matplotlib's: the face (shared, per process and thread) reset and sized for the PDF's 72 dpi
         font = get_font(paths)
         font.clear()
@@ -264,12 +260,22 @@ def _text_extent(measure: Callable, s, prop, ismath) -> tuple[float, float, floa
     The PDF renderer measures at a fixed 72 dpi, so a text's extent depends only on the text, its font
     properties and the fonts they resolve to: measured once per process, not once per chart or page
     (tick labels, country names, headers and footers recur on every one)."""
-    key = _measure_key(s, prop, ismath)
-    found = _EXTENTS.get(key)
-    if found is None:
-        if len(_EXTENTS) >= _EXTENTS_MAX:
-            _EXTENTS.clear()
-        found = _EXTENTS[(s, prop.copy(), *key[2:])] = measure(s, prop, ismath)
+    return _per_props(_EXTENTS, _measure_key(s, prop, ismath), prop, lambda: measure(s, prop, ismath))
+
+
+def _props_key(prop) -> tuple:
+    """Font properties with the families they resolve through: what finds a text's font files."""
+    return (prop, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
+
+
+def _per_props(cache: dict, key: tuple, prop, make: Callable):
+    """``make()`` kept in ``cache`` under ``key``, once per process; ``key``'s item ``prop`` is stored as a
+    copy (font properties are mutable: a caller changing them afterwards must not change the key)."""
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        if len(cache) >= _KEPT_MAX:
+            cache.clear()
+        found = cache[tuple(prop.copy() if item is prop else item for item in key)] = make()
     return found
 
 
@@ -280,12 +286,7 @@ def _font_height_metrics(prop, dpi: float) -> tuple:
     Answered as ``Text._get_layout`` measures them itself, from the font's OS/2 or hhea table, with the
     font's numbers looked up once per font properties rather than once for every text laid out (every
     draw and every extent asks)."""
-    key = (prop, *(tuple(mpl.rcParams[k]) for k in _FONT_KEYS))
-    if key not in _LINE_METRICS:
-        if len(_LINE_METRICS) >= _EXTENTS_MAX:
-            _LINE_METRICS.clear()
-        _LINE_METRICS[(prop.copy(), *key[1:])] = _line_metrics(prop)
-    found = _LINE_METRICS[key]
+    found = _per_props(_LINE_METRICS, _props_key(prop), prop, lambda: _line_metrics(prop))
     if found is None:
         return None, None, None
     gap, ascent, descent, units_per_em = found
