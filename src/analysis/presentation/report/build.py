@@ -105,8 +105,8 @@ class _Tasks:
                                   version=version).descriptor
 
 
-#: Chart kinds that draw many panels, cells or series: 1.4-1.9 CPU-s each against ~0.7 for a bar chart
-#: (benchmarks/RESULTS.md, cost per published chart), so the workers take them first.
+#: Chart kinds that draw many panels, cells or series: two to four times a bar chart's cost (benchmarks/
+#: RESULTS.md, slowest charts), so the workers take them first.
 HEAVY_KINDS = frozenset({"heatmap", "small_multiples", "lines", "intervals"})
 
 
